@@ -1,0 +1,98 @@
+/**
+ * The whole pair in workerd through Miniflare: the app worker (entry) with R2 and its RELAY
+ * service binding to the relay worker, whose upstream is the OpenAI stand-in on loopback.
+ * Bindings come from the real wrangler.toml files, with per-test overrides.
+ */
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { OpenAIStandIn, type StandInOptions } from "../../tools/openai-stand-in/server.ts";
+import { buildWorkers, ROOT } from "./build.ts";
+
+export const TEST_KEY = "sk-test-0123456789abcdefghijklmnopqrstuv";
+
+export interface StackOptions {
+  appVars?: Record<string, string>;
+  relayVars?: Record<string, string>;
+  standIn?: StandInOptions;
+  /** Replaces the app's outbound network (fetch to anything but its bindings). */
+  appOutbound?: (request: Request) => Response | Promise<Response>;
+}
+
+export interface Stack {
+  mf: Miniflare;
+  standIn: OpenAIStandIn;
+  /** Every line the workers logged (console.*), in order. */
+  logs: string[];
+  /** A request to the app, as an end user on the internet would send it. */
+  app(path: string, init?: RequestInit): Promise<Response>;
+  /** A request straight to the relay, as a caller outside the service binding. */
+  relay(path: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+function fromWrangler(configPath: string): V4WorkerOptions {
+  const path = join(ROOT, configPath);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path);
+  const { name } = unstable_readConfig({ config: path }, { hideWarnings: true });
+  // We hand Miniflare one bundled file, so wrangler's module rules and root don't apply.
+  const {
+    modulesRules: _rules,
+    rootPath: _root,
+    ...options
+  } = workerOptions as V4WorkerOptions & {
+    rootPath?: string;
+  };
+  return { ...options, name } as V4WorkerOptions;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const scripts = await buildWorkers();
+  const standIn = await new OpenAIStandIn({ apiKey: TEST_KEY, ...options.standIn }).start();
+  const logs: string[] = [];
+
+  const appConfig = fromWrangler("wrangler.toml");
+  const relayConfig = fromWrangler("workers/relay/wrangler.toml");
+  // Miniflare 5 takes a new options shape; wrangler still speaks the v4 one, hence the conversion.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      handleStructuredLogs: (log) => logs.push(log.message),
+      workers: [
+        {
+          ...appConfig,
+          modules: true,
+          scriptPath: scripts.app,
+          bindings: { ...appConfig.bindings, ...options.appVars },
+          ...(options.appOutbound ? { outboundService: options.appOutbound } : {}),
+        } as V4WorkerOptions,
+        {
+          ...relayConfig,
+          modules: true,
+          scriptPath: scripts.relay,
+          bindings: {
+            ...relayConfig.bindings,
+            OPENAI_BASE_URL: standIn.url,
+            OPENAI_API_KEY: TEST_KEY,
+            ...options.relayVars,
+          },
+        } as V4WorkerOptions,
+      ],
+    }),
+  );
+  await mf.ready;
+  const relayWorker = await mf.getWorker("image-relay");
+
+  return {
+    mf,
+    standIn,
+    logs,
+    app: async (path, init) =>
+      (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
+    relay: async (path, init) =>
+      (await relayWorker.fetch(`http://relay.test${path}`, init as never)) as unknown as Response,
+    stop: async () => {
+      await mf.dispose();
+      await standIn.stop();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ * - unit: modules of both workers, run inside workerd (the real runtime: Web Crypto's
+ *   timingSafeEqual, R2, streams behave as deployed).
+ * - integration: the bundled workers wired by the service binding in Miniflare, driven from
+ *   Node, with OpenAI replaced by the stand-in HTTP server on loopback.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            miniflare: { compatibilityDate: "2026-11-01", r2Buckets: ["IMAGES"] },
+          }),
+        ],
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

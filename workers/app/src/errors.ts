@@ -1,0 +1,55 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Every error the app answers, with its status and OpenAI-style type. Codes are a public
+ * contract: clients branch on them, so they never change meaning.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, type: "invalid_request_error" },
+  content_policy: { status: 400, type: "invalid_request_error" },
+  not_found: { status: 404, type: "invalid_request_error" },
+  method_not_allowed: { status: 405, type: "invalid_request_error" },
+  payload_too_large: { status: 413, type: "invalid_request_error" },
+  unsupported_media_type: { status: 415, type: "invalid_request_error" },
+  upstream_rate_limited: { status: 429, type: "rate_limit_error" },
+  config_error: { status: 500, type: "server_error" },
+  internal_error: { status: 500, type: "server_error" },
+  upstream_auth: { status: 502, type: "upstream_error" },
+  upstream_error: { status: 502, type: "upstream_error" },
+  region_blocked: { status: 503, type: "upstream_error" },
+  upstream_timeout: { status: 504, type: "upstream_error" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; type: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error the app throws; `app.onError` turns it into the envelope. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly param?: string;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, options: { param?: string; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.param = options.param;
+    this.headers = options.headers ?? {};
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** `{"error": {"code", "message", "type", "param"?, "request_id"}}`: OpenAI's shape plus our id. */
+export function errorEnvelope(err: ApiError, requestId: string) {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      type: ERROR_CODES[err.code].type,
+      ...(err.param === undefined ? {} : { param: err.param }),
+      request_id: requestId,
+    },
+  };
+}

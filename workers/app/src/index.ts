@@ -1,0 +1,75 @@
+import { zValidator } from "@hono/zod-validator";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import type { AppEnv } from "./env";
+import { ApiError, type ErrorCode, errorEnvelope } from "./errors";
+import { generateImage } from "./generate/handler";
+import { describeIssue, generateRequestSchema } from "./generate/schema";
+import { limitBody, requireJson } from "./middleware/json-body";
+import { requestContext } from "./middleware/request-context";
+import { health } from "./routes/health";
+import { serveImage } from "./routes/images";
+
+const app = new Hono<AppEnv>();
+
+app.use(requestContext());
+app.use(
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (_c, methods) => {
+      throw new ApiError("method_not_allowed", `Use ${methods.join(", ")}.`, {
+        headers: { Allow: methods.join(", ") },
+      });
+    },
+  }),
+);
+
+app.post(
+  "/api/generate/image",
+  requireJson(),
+  limitBody(),
+  zValidator("json", generateRequestSchema, (result) => {
+    if (!result.success) {
+      const { param, message } = describeIssue(result.error);
+      throw new ApiError("invalid_request", message, { param });
+    }
+  }),
+  (c) => generateImage(c, c.req.valid("json")),
+);
+app.get("/api/images/:name", serveImage);
+app.get("/api/health", health);
+
+app.notFound(() => {
+  throw new ApiError("not_found", "No such endpoint.");
+});
+
+/** Hono's own exceptions (malformed JSON, ...) mapped onto our codes. */
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: "invalid_request",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+app.onError((err, c) => {
+  const requestId = c.get("requestId") ?? "unknown";
+  let apiError: ApiError;
+  if (err instanceof ApiError) {
+    apiError = err;
+  } else if (err instanceof HTTPException && HTTP_EXCEPTION_CODES[err.status]) {
+    const code = HTTP_EXCEPTION_CODES[err.status] as ErrorCode;
+    apiError = new ApiError(code, code === "invalid_request" ? "The request body is not valid JSON." : err.message);
+  } else {
+    c.get("log")?.error("Unhandled error", { error: err instanceof Error ? err.name : "unknown" });
+    apiError = new ApiError("internal_error", "Something went wrong on the server.");
+  }
+  if (apiError.code === "config_error") c.get("log")?.error("Configuration error", { detail: apiError.message });
+  return c.json(errorEnvelope(apiError, requestId), apiError.status, {
+    ...apiError.headers,
+    "X-Request-Id": requestId,
+  });
+});
+
+export default app;

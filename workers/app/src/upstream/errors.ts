@@ -1,0 +1,110 @@
+import type { Logger } from "../../../shared/log";
+import { redactSecrets } from "../../../shared/log";
+import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
+import { ApiError } from "../errors";
+
+const MAX_ERROR_BODY = 64 * 1024;
+const DEFAULT_RETRY_AFTER_S = 20;
+
+/** Seconds to wait, from OpenAI's retry-after-ms or retry-after headers. */
+export function retryAfterSeconds(headers: Headers): number {
+  const ms = Number(headers.get("retry-after-ms"));
+  if (Number.isFinite(ms) && ms > 0) return Math.max(1, Math.ceil(ms / 1000));
+  const s = Number(headers.get("retry-after"));
+  if (Number.isFinite(s) && s > 0) return Math.ceil(s);
+  return DEFAULT_RETRY_AFTER_S;
+}
+
+/**
+ * Turns a non-2xx answer from the relay (its own errors or OpenAI's, passed through) into the
+ * app's error. Upstream messages reach the end user only for 400s, where they describe the
+ * user's own input; auth and account problems get our own words and go to the log instead.
+ */
+export async function upstreamFailure(res: Response, log: Logger): Promise<ApiError> {
+  const text = await readTextLimited(res.body, MAX_ERROR_BODY);
+  const err = parseOpenAIError(text);
+  const fields = {
+    status: res.status,
+    upstream_code: err.code,
+    upstream_type: err.type,
+    upstream_request_id: res.headers.get("x-request-id") ?? undefined,
+    upstream_message: err.message ? redactSecrets(err.message).slice(0, 300) : undefined,
+  };
+
+  if (err.type === "relay_error") return relayFailure(res.status, err.code, log, fields);
+
+  if (res.status === 403 && err.code === REGION_BLOCK_CODE) {
+    log.error(
+      "OpenAI refused the request because of the egress region (unsupported_country_region_territory): the relay's egress is in a region OpenAI does not serve; check the relay's [placement] region",
+      fields,
+    );
+    return new ApiError(
+      "region_blocked",
+      "Image generation is unavailable right now: the image provider refused the server's network region. The operator must move the relay to a supported region.",
+    );
+  }
+
+  log.warn("Image API returned an error", fields);
+  if (res.status === 400) {
+    if (isModeration(err.code, err.type)) {
+      return new ApiError(
+        "content_policy",
+        "The image provider's safety system rejected this prompt. Rephrase it and try again.",
+      );
+    }
+    return new ApiError("invalid_request", redactSecrets(err.message ?? "The image provider rejected the request."), {
+      param: err.param,
+    });
+  }
+  if (res.status === 401 || res.status === 403) {
+    return new ApiError(
+      "upstream_auth",
+      "The image provider refused the server's credentials. The operator must check the API key.",
+    );
+  }
+  if (res.status === 429) {
+    if (err.code === "insufficient_quota") {
+      return new ApiError(
+        "upstream_error",
+        "The image provider account is out of quota. The operator must add credit.",
+      );
+    }
+    const seconds = retryAfterSeconds(res.headers);
+    return new ApiError(
+      "upstream_rate_limited",
+      `The image provider is rate limiting requests. Retry in ${seconds} s.`,
+      {
+        headers: { "Retry-After": String(seconds) },
+      },
+    );
+  }
+  if (res.status === 408 || res.status === 504 || res.status === 524) {
+    return new ApiError("upstream_timeout", "The image provider took too long to answer. Try again.");
+  }
+  return new ApiError("upstream_error", "The image provider failed to generate the image. Try again later.");
+}
+
+function isModeration(code: string | undefined, type: string | undefined): boolean {
+  return (
+    code === "moderation_blocked" ||
+    code === "content_policy_violation" ||
+    (type === "image_generation_user_error" && (code ?? "").includes("moderation"))
+  );
+}
+
+/** The relay refused the app itself: always the operator's configuration, never the user's. */
+function relayFailure(
+  status: number,
+  code: string | undefined,
+  log: Logger,
+  fields: Record<string, string | number | undefined>,
+): ApiError {
+  log.error("The relay refused the app's request", fields);
+  if (code === "relay_token_missing" || code === "relay_token_invalid" || code === "relay_private") {
+    return new ApiError("config_error", "The server is misconfigured: RELAY_TOKEN does not match the relay's.");
+  }
+  if (status === 404 || status === 405) {
+    return new ApiError("config_error", "The server is misconfigured: OPENAI_PROXY does not point at a relay.");
+  }
+  return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
+}

@@ -1,0 +1,53 @@
+/**
+ * Reads a body as text, but gives up past `maxBytes`: used only for upstream error bodies, which
+ * are small JSON documents; anything bigger is not an error we can explain and is not buffered.
+ * Returns null when the body was larger than the limit (the rest is cancelled, not read).
+ */
+export async function readTextLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<string | null> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** OpenAI's error shape, as far as we rely on it. */
+export interface OpenAIErrorBody {
+  error?: { message?: unknown; type?: unknown; param?: unknown; code?: unknown };
+}
+
+/** Parses an OpenAI error document; any other text yields an empty object. */
+export function parseOpenAIError(text: string | null): {
+  message?: string;
+  type?: string;
+  param?: string;
+  code?: string;
+} {
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as OpenAIErrorBody;
+    const e = parsed?.error;
+    if (!e || typeof e !== "object") return {};
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    return { message: str(e.message), type: str(e.type), param: str(e.param), code: str(e.code) };
+  } catch {
+    return {};
+  }
+}
+
+/** The code OpenAI uses when the egress location is refused (see FACTS: never retry in place). */
+export const REGION_BLOCK_CODE = "unsupported_country_region_territory";
