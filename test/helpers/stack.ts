@@ -26,6 +26,8 @@ export interface Stack {
   logs: string[];
   /** A request to the app, as an end user on the internet would send it. */
   app(path: string, init?: RequestInit): Promise<Response>;
+  /** The relay's own address on loopback, e.g. for the openai client. */
+  relayUrl: string;
   /** A request straight to the relay, as a caller outside the service binding. */
   relay(path: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
@@ -69,6 +71,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...relayConfig,
           modules: true,
           scriptPath: scripts.relay,
+          // A real socket, so tests (and the openai client) reach the relay as an HTTP server.
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
           bindings: {
             ...relayConfig.bindings,
             OPENAI_BASE_URL: standIn.url,
@@ -80,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }),
   );
   await mf.ready;
-  const relayWorker = await mf.getWorker("image-relay");
+  const relayUrl = (await mf.unsafeGetDirectURL("image-relay")).href.replace(/\/$/, "");
 
   return {
     mf,
@@ -88,8 +92,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logs,
     app: async (path, init) =>
       (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
-    relay: async (path, init) =>
-      (await relayWorker.fetch(`http://relay.test${path}`, init as never)) as unknown as Response,
+    relayUrl,
+    relay: (path, init) => fetch(relayUrl + path, init),
     stop: async () => {
       await mf.dispose();
       await standIn.stop();

@@ -2,6 +2,7 @@
  * A tiny PNG encoder, so the stand-in answers with real images without an image library:
  * truecolour, 8 bits, one IDAT chunk.
  */
+import { randomFillSync } from "node:crypto";
 import { deflateSync } from "node:zlib";
 
 const CRC_TABLE = (() => {
@@ -72,8 +73,7 @@ export function largePng(bytes: number): Buffer {
   const width = 1024;
   const stride = width * 3 + 1;
   const height = Math.max(1, Math.ceil(bytes / stride));
-  const raw = Buffer.alloc(stride * height);
-  for (let i = 0; i < raw.length; i += 4) raw.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
+  const raw = randomFillSync(Buffer.alloc(stride * height));
   for (let y = 0; y < height; y++) raw[y * stride] = 0;
   return encode(width, height, raw, 0);
 }

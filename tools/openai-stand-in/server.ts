@@ -55,6 +55,8 @@ function dimensions(size: unknown): [number, number] {
 
 export class OpenAIStandIn {
   readonly requests: RecordedRequest[] = [];
+  /** Every image the stand-in has sent, in order (b64, url or stream), for byte comparisons. */
+  readonly sentImages: Buffer[] = [];
   private server: Server | undefined;
   private files = new Map<string, Buffer>();
   private holds: Array<() => void> = [];
@@ -101,6 +103,7 @@ export class OpenAIStandIn {
 
   reset(): void {
     this.requests.length = 0;
+    this.sentImages.length = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -193,12 +196,15 @@ export class OpenAIStandIn {
 
     const [w, h] = dimensions(params.size);
     const n = Math.min(10, Math.max(1, Number(params.n) || 1));
-    const image = (stage: number) =>
-      d.has("big")
+    const image = (stage: number) => {
+      const bytes = d.has("big")
         ? largePng(Number(d.get("big")) * 1024 * 1024)
         : d.has("not_image")
           ? Buffer.from("definitely not an image")
           : placeholderPng(w, h, prompt, stage);
+      this.sentImages.push(bytes);
+      return bytes;
+    };
     if (this.options.loud)
       console.warn(
         `[openai-stand-in] PLACEHOLDER image for ${model} (no OPENAI_API_KEY: this is not a real generation)`,
@@ -276,8 +282,9 @@ export class OpenAIStandIn {
       output_format: "png",
     };
     for (let i = 0; i < partials; i++) {
-      await sleep(gap);
+      // Hold right after the first event is written (same tick), so release() can't come first.
       if (d.has("hold") && i === 1) await new Promise<void>((resolve) => this.holds.push(resolve));
+      await sleep(gap);
       const event = {
         type: "image_generation.partial_image",
         b64_json: image(i).toString("base64"),

@@ -1,5 +1,5 @@
 import { zValidator } from "@hono/zod-validator";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./env";
@@ -40,9 +40,8 @@ app.post(
 app.get("/api/images/:name", serveImage);
 app.get("/api/health", health);
 
-app.notFound(() => {
-  throw new ApiError("not_found", "No such endpoint.");
-});
+// Answered, not thrown: methodNotAllowed() turns a 404 on a known path into a 405.
+app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such endpoint.")));
 
 /** Hono's own exceptions (malformed JSON, ...) mapped onto our codes. */
 const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
@@ -53,8 +52,13 @@ const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
   415: "unsupported_media_type",
 };
 
-app.onError((err, c) => {
+/** The one place an error becomes a response: the envelope, its status, its headers. */
+function errorResponse(c: Context<AppEnv>, err: ApiError): Response {
   const requestId = c.get("requestId") ?? "unknown";
+  return c.json(errorEnvelope(err, requestId), err.status, { ...err.headers, "X-Request-Id": requestId });
+}
+
+app.onError((err, c) => {
   let apiError: ApiError;
   if (err instanceof ApiError) {
     apiError = err;
@@ -66,10 +70,7 @@ app.onError((err, c) => {
     apiError = new ApiError("internal_error", "Something went wrong on the server.");
   }
   if (apiError.code === "config_error") c.get("log")?.error("Configuration error", { detail: apiError.message });
-  return c.json(errorEnvelope(apiError, requestId), apiError.status, {
-    ...apiError.headers,
-    "X-Request-Id": requestId,
-  });
+  return errorResponse(c, apiError);
 });
 
 export default app;

@@ -33,7 +33,7 @@ export const MODEL_SPECS: Record<string, ModelSpec> = {
 /** gpt-image-2's rule for free sizes (OpenAI's Images API reference). */
 export function flexibleSizeProblem(size: string): string | undefined {
   if (size === "auto") return undefined;
-  const match = /^(\d+)x(\d+)$/.exec(size);
+  const match = /^([1-9]\d*)x([1-9]\d*)$/.exec(size);
   if (!match) return 'must be "auto" or WIDTHxHEIGHT';
   const w = Number(match[1]);
   const h = Number(match[2]);

@@ -7,14 +7,14 @@ import { z } from "zod";
  */
 export const generateRequestSchema = z.strictObject({
   prompt: z
-    .string({ error: "prompt must be a string" })
+    .string({ error: (issue) => (issue.input === undefined ? "prompt is required" : "prompt must be a string") })
     .trim()
     .min(1, "prompt must not be empty")
     .max(32_000, "prompt must be at most 32,000 characters"),
   model: z.string().min(1).max(64).optional(),
   size: z
     .string()
-    .regex(/^(auto|\d{2,5}x\d{2,5})$/, 'size must be "auto" or WIDTHxHEIGHT, e.g. 1024x1024')
+    .regex(/^(auto|[1-9]\d{1,4}x[1-9]\d{1,4})$/, 'size must be "auto" or WIDTHxHEIGHT, e.g. 1024x1024')
     .optional(),
   quality: z.enum(["auto", "low", "medium", "high", "standard", "hd"]).optional(),
   n: z.number().int().min(1).max(10).optional(),

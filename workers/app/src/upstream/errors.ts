@@ -56,7 +56,9 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
       param: err.param,
     });
   }
-  if (res.status === 401 || res.status === 403) {
+  // A 403 without OpenAI's error document came from something in between (a CDN or proxy
+  // block page), not from OpenAI judging the key.
+  if (res.status === 401 || (res.status === 403 && err.message !== undefined)) {
     return new ApiError(
       "upstream_auth",
       "The image provider refused the server's credentials. The operator must check the API key.",

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { FORWARDED_PATHS, matchRoute } from "../../../workers/relay/src/routes";
+
+describe("matchRoute", () => {
+  it.each(["/v1/images/generations", "/v1/images/edits", "/v1/images/variations"])("forwards POST %s", (path) => {
+    expect(matchRoute("POST", path)).toEqual({ kind: "forward", path });
+  });
+
+  it("forwards exactly three paths", () => {
+    expect(FORWARDED_PATHS).toHaveLength(3);
+  });
+
+  it.each(["GET", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"])(
+    "answers %s on a forwarded path with 405, allow POST",
+    (method) => {
+      expect(matchRoute(method, "/v1/images/generations")).toEqual({ kind: "method_not_allowed", allow: "POST" });
+    },
+  );
+
+  it("serves health on GET only", () => {
+    expect(matchRoute("GET", "/_relay/health")).toEqual({ kind: "health" });
+    expect(matchRoute("POST", "/_relay/health")).toEqual({ kind: "method_not_allowed", allow: "GET" });
+  });
+
+  it.each([
+    "/",
+    "",
+    "/v1/images",
+    "/v1/images/generations/",
+    "/v1/images/generations/x",
+    "/v1/images/generations%2F",
+    "/v1//images/generations",
+    "/v1/chat/completions",
+    "/v1/responses",
+    "/v1/models",
+    "/V1/images/generations",
+    "/v1/Images/Generations",
+    "/x/v1/images/generations",
+    "/_relay/health/",
+    "/_relay",
+  ])("does not know %j", (path) => {
+    expect(matchRoute("POST", path)).toEqual({ kind: "not_found" });
+    expect(matchRoute("GET", path)).toEqual({ kind: "not_found" });
+  });
+});

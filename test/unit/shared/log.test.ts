@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createLogger, redactSecrets } from "../../../workers/shared/log";
+
+describe("redactSecrets", () => {
+  it.each([
+    ["Incorrect API key provided: sk-abc***wxyz.", "wxyz"],
+    ["sk-proj-********************************************abcd", "abcd"],
+    ["key sk-proj-AbC_123-xyz is invalid", "AbC_123"],
+    ["Bearer sk-svcacct-0123456789abcdef", "0123456789abcdef"],
+    ["(sk-abcdef)", "abcdef"],
+  ])("masks the key in %j", (text, secret) => {
+    const out = redactSecrets(text);
+    expect(out).not.toContain(secret);
+    expect(out).toContain("sk-[redacted]");
+  });
+
+  it("masks every key in the text", () => {
+    expect(redactSecrets("sk-aaaa and sk-bbbb")).toBe("sk-[redacted] and sk-[redacted]");
+  });
+
+  it.each(["Rate limit reached for gpt-image-1", "task-list of risk-free items", "ask-me", "sk-"])(
+    "leaves %j alone",
+    (text) => {
+      expect(redactSecrets(text)).toBe(text);
+    },
+  );
+});
+
+describe("createLogger", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("writes one JSON line per call, at the console level of its severity, with base fields", () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logger = createLogger("app", { request_id: "req_1" }).with({ model: "gpt-image-1" });
+
+    logger.info("hello", { n: 2 });
+    logger.warn("careful");
+    logger.error("broken", { status: 500 });
+
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(String(log.mock.calls[0]?.[0]))).toEqual({
+      level: "info",
+      worker: "app",
+      msg: "hello",
+      request_id: "req_1",
+      model: "gpt-image-1",
+      n: 2,
+    });
+    expect(JSON.parse(String(warn.mock.calls[0]?.[0]))).toMatchObject({ level: "warn", msg: "careful" });
+    expect(JSON.parse(String(error.mock.calls[0]?.[0]))).toMatchObject({ level: "error", status: 500 });
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseOpenAIError, readTextLimited } from "../../../workers/shared/read-limited";
+
+/** A stream of the given chunks that records whether it was cancelled. */
+function chunked(chunks: Uint8Array[]) {
+  const state = { cancelled: false, pulled: 0 };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = chunks[state.pulled++];
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+describe("readTextLimited", () => {
+  it("reads a missing body as empty text", async () => {
+    expect(await readTextLimited(null, 10)).toBe("");
+  });
+
+  it("reads a body up to the limit, inclusive", async () => {
+    expect(await readTextLimited(new Response("0123456789").body, 10)).toBe("0123456789");
+  });
+
+  it("returns null past the limit and cancels the rest", async () => {
+    const { stream, state } = chunked([utf8("01234"), utf8("56789"), utf8("X"), utf8("never read")]);
+    expect(await readTextLimited(stream, 10)).toBeNull();
+    expect(state.cancelled).toBe(true);
+    expect(state.pulled).toBeLessThan(4);
+  });
+
+  it("counts bytes, not characters", async () => {
+    // 6 characters, 12 bytes.
+    expect(await readTextLimited(new Response("éééééé").body, 11)).toBeNull();
+    expect(await readTextLimited(new Response("éééééé").body, 12)).toBe("éééééé");
+  });
+
+  it("decodes a character split across chunks", async () => {
+    const bytes = utf8("a€b");
+    const { stream } = chunked([bytes.slice(0, 2), bytes.slice(2, 4), bytes.slice(4)]);
+    expect(await readTextLimited(stream, 100)).toBe("a€b");
+  });
+});
+
+describe("parseOpenAIError", () => {
+  it("reads OpenAI's error document", () => {
+    const text = JSON.stringify({
+      error: { message: "Bad size.", type: "invalid_request_error", param: "size", code: "invalid_value" },
+    });
+    expect(parseOpenAIError(text)).toEqual({
+      message: "Bad size.",
+      type: "invalid_request_error",
+      param: "size",
+      code: "invalid_value",
+    });
+  });
+
+  it("drops fields that are not strings", () => {
+    const text = JSON.stringify({ error: { message: 5, type: ["x"], param: null, code: { a: 1 } } });
+    expect(parseOpenAIError(text)).toEqual({
+      message: undefined,
+      type: undefined,
+      param: undefined,
+      code: undefined,
+    });
+  });
+
+  it.each([
+    null,
+    "",
+    "not json",
+    "<html>502 Bad Gateway</html>",
+    "{",
+    "null",
+    "42",
+    '"error"',
+    "[]",
+    "{}",
+    '{"error":null}',
+    '{"error":"rate limited"}',
+    '{"error":7}',
+  ])("gives an empty object for %j", (text) => {
+    expect(parseOpenAIError(text)).toEqual({});
+  });
+});
