@@ -23,7 +23,14 @@ export interface StandInOptions {
   apiKey?: string;
   /** Print a warning on every image that it is a placeholder (for `npm start`). */
   loud?: boolean;
+  /**
+   * The country the stand-in "sees" callers in (its /cdn-cgi/trace loc=). A refused one such as
+   * "RU" makes every API call a region block, as OpenAI does for a badly placed relay.
+   */
+  country?: string;
 }
+
+const REFUSED_COUNTRIES = ["RU", "BY", "CN", "HK", "IR", "KP", "SY", "CU"];
 
 type Directives = Map<string, string>;
 
@@ -60,6 +67,11 @@ export class OpenAIStandIn {
   private server: Server | undefined;
   private files = new Map<string, Buffer>();
   private holds: Array<() => void> = [];
+  private blockedOnce = new Set<string>();
+  /** Requests whose body never arrived in full (the caller aborted or reset). */
+  abortedRequests = 0;
+  /** Calls whose caller hung up before the answer was complete (a cancelled upstream call). */
+  closedEarly = 0;
   private options: StandInOptions;
 
   constructor(options: StandInOptions = {}) {
@@ -104,13 +116,24 @@ export class OpenAIStandIn {
   reset(): void {
     this.requests.length = 0;
     this.sentImages.length = 0;
+    this.abortedRequests = 0;
+    this.closedEarly = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The caller gave up mid-body (or was made to): the call never reached the API.
+      this.abortedRequests++;
+      return;
+    }
     const body = Buffer.concat(chunks);
     const path = (req.url ?? "/").split("?")[0] as string;
+    res.on("close", () => {
+      if (!res.writableFinished) this.closedEarly++;
+    });
     this.requests.push({ method: req.method ?? "", path, headers: { ...req.headers }, body });
 
     if (req.method === "GET" && path.startsWith("/files/")) return this.serveFile(path.slice(7), res);
@@ -122,10 +145,22 @@ export class OpenAIStandIn {
       );
     }
     if (req.method === "GET" && path === "/cdn-cgi/trace") {
+      const loc = this.options.country ?? "US";
       res.writeHead(200, { "content-type": "text/plain" });
       return void res.end(
-        "fl=1f1\nh=api.openai.com\nip=127.0.0.1\nts=0\nvisit_scheme=https\nloc=US\ncolo=IAD\nhttp=http/1.1\n",
+        `fl=1f1\nh=api.openai.com\nip=127.0.0.1\nts=0\nvisit_scheme=https\nloc=${loc}\ncolo=${loc === "US" ? "IAD" : "DME"}\nhttp=http/1.1\n`,
       );
+    }
+    if (REFUSED_COUNTRIES.includes(this.options.country ?? "") && path.startsWith("/v1/")) {
+      return this.fail(res, ERRORS.region_block);
+    }
+    if (req.method === "GET" && path === "/v1/models") {
+      const auth = req.headers.authorization;
+      if (this.options.apiKey !== undefined && auth !== `Bearer ${this.options.apiKey}`) {
+        return this.fail(res, invalidKey(auth?.replace(/^Bearer\s+/i, "")));
+      }
+      const list = MODELS.map((id) => ({ id, object: "model", owned_by: "system" }));
+      return json(res, 200, { object: "list", data: list }, this.commonHeaders());
     }
     const known = ["/v1/images/generations", "/v1/images/edits", "/v1/images/variations"];
     if (!known.includes(path)) {
@@ -185,6 +220,11 @@ export class OpenAIStandIn {
     }
 
     if (d.has("slow")) await sleep(Number(d.get("slow")) || 1000);
+    // Refused the first time a prompt is seen, served after: a relay that resends succeeds.
+    if (d.has("region_block_once") && !this.blockedOnce.has(prompt)) {
+      this.blockedOnce.add(prompt);
+      return this.fail(res, ERRORS.region_block);
+    }
     for (const [name, scenario] of Object.entries(ERRORS)) {
       if (d.has(name)) return this.fail(res, scenario);
     }

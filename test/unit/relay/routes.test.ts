@@ -17,9 +17,9 @@ describe("matchRoute", () => {
     },
   );
 
-  it("serves health on GET only", () => {
-    expect(matchRoute("GET", "/_relay/health")).toEqual({ kind: "health" });
-    expect(matchRoute("POST", "/_relay/health")).toEqual({ kind: "method_not_allowed", allow: "GET" });
+  it("serves diagnostics on GET only", () => {
+    expect(matchRoute("GET", "/_relay/diagnostics")).toEqual({ kind: "diagnostics" });
+    expect(matchRoute("POST", "/_relay/diagnostics")).toEqual({ kind: "method_not_allowed", allow: "GET" });
   });
 
   it.each([
@@ -36,7 +36,8 @@ describe("matchRoute", () => {
     "/V1/images/generations",
     "/v1/Images/Generations",
     "/x/v1/images/generations",
-    "/_relay/health/",
+    "/_relay/diagnostics/",
+    "/_relay/health",
     "/_relay",
   ])("does not know %j", (path) => {
     expect(matchRoute("POST", path)).toEqual({ kind: "not_found" });

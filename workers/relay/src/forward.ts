@@ -1,22 +1,29 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
-import { DEFAULT_OPENAI_BASE_URL, type RelayEnv } from "./env";
+import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
 import { relayError } from "./errors";
+import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
+import { countedBody, declaredLength } from "./limits";
 import type { ForwardedPath } from "./routes";
 
-/** Error bodies we read to log a region block; OpenAI's are a few hundred bytes. */
+/** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */
 const MAX_ERROR_BODY = 64 * 1024;
+/**
+ * Request bodies up to this size are kept so that a region-blocked call can be sent again from
+ * the fallback location. JSON generations are always this small; large multipart uploads stream
+ * through and get no second try.
+ */
+export const KEEP_BODY_BYTES = 1024 * 1024;
 
-/** Joins base and path so that a base with a path prefix (https://host/openai) keeps it. */
-export function upstreamUrl(baseUrl: string | undefined, path: ForwardedPath): string {
-  return (baseUrl || DEFAULT_OPENAI_BASE_URL).replace(/\/+$/, "") + path;
-}
+/** Response header that says which egress answered: `placed` or `fallback-wnam`. */
+export const EGRESS_HEADER = "x-relay-egress";
 
 /**
- * Sends one allowed call upstream. The body goes as a stream, byte for byte (never parsed, so
+ * Sends one allowed call upstream. The body goes as it came, byte for byte (never parsed, so
  * parameters we don't know survive), and the answer comes back as a stream: status, body and the
- * allowlisted headers. Only a 403 is read here, to recognise and log a region block.
+ * allowlisted headers. Only a 403 is read here, to recognise a region block and resend the call
+ * from the fallback location (a refused call was not billed, so sending it again is safe).
  */
 export async function forward(
   request: Request,
@@ -25,45 +32,98 @@ export async function forward(
   requestId: string,
   log: Logger,
 ): Promise<Response> {
+  const maxBody = intSetting(env.RELAY_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
+  const declared = declaredLength(request.headers);
+  if (Number.isNaN(declared)) return relayError(400, "bad_content_length", "Unreadable Content-Length.", requestId);
+  if (declared !== null && declared > maxBody) return tooLarge(maxBody, requestId);
+
+  const fallback = fallbackEgress(env);
+  const keep = fallback !== undefined && declared !== null && declared <= KEEP_BODY_BYTES;
+  let overLimit = false;
+  const overLimitAbort = new AbortController();
+  let body: BodyInit | null = request.body;
+  if (keep) body = await request.arrayBuffer();
+  else if (request.body && declared === null) {
+    // Chunked: count as it streams, and abort the upstream call (not just end the body, which
+    // could pass a truncated body off as complete) once it passes the limit. A declared length
+    // is enforced by the runtime itself.
+    body = countedBody(request.body, maxBody, () => {
+      overLimit = true;
+      overLimitAbort.abort();
+    });
+  }
+
+  const url = baseUrl(env) + path;
+  const headers = buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId);
+  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  // The client's disconnect cancels the upstream call (nothing keeps running unpaid-for).
+  const signal = AbortSignal.any([request.signal, timeout, overLimitAbort.signal]);
   const started = Date.now();
+
   let upstream: Response;
   try {
-    upstream = await fetch(upstreamUrl(env.OPENAI_BASE_URL, path), {
-      method: "POST",
-      headers: buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId),
-      body: request.body,
-      redirect: "manual",
-      signal: request.signal,
-    });
+    upstream = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal });
   } catch (err) {
+    if (overLimit) return tooLarge(maxBody, requestId);
+    if (timeout.aborted) {
+      log.error("Upstream did not answer in time", { path, timeout_ms: timeoutMs });
+      return relayError(504, "upstream_timeout", "The image API did not answer in time.", requestId);
+    }
     log.error("Upstream unreachable", { path, error: err instanceof Error ? err.name : "unknown" });
     return relayError(502, "upstream_unreachable", "The relay could not reach the image API.", requestId);
   }
 
-  const headers = buildDownstreamHeaders(upstream.headers, requestId);
   const fields = {
     path,
     status: upstream.status,
+    egress: "placed",
     upstream_request_id: upstream.headers.get("x-request-id") ?? undefined,
     ms_to_headers: Date.now() - started,
   };
-
-  if (upstream.status === 403) {
-    const text = await readTextLimited(upstream.body, MAX_ERROR_BODY);
-    if (text === null) {
-      return relayError(502, "upstream_error", "The image API sent an oversized error body.", requestId);
-    }
-    if (parseOpenAIError(text).code === REGION_BLOCK_CODE) {
-      log.error(
-        "OpenAI refused the relay's egress region (unsupported_country_region_territory): the relay runs in a region OpenAI does not serve; check [placement] region in workers/relay/wrangler.toml",
-        fields,
-      );
-    } else {
-      log.warn("Upstream answered 403", fields);
-    }
-    return new Response(text, { status: 403, headers });
+  if (upstream.status !== 403) {
+    log.info("Forwarded", fields);
+    return respond(upstream.body, upstream, "placed", requestId);
   }
 
-  log.info("Forwarded", fields);
-  return new Response(upstream.body, { status: upstream.status, headers });
+  const text = await readTextLimited(upstream.body, MAX_ERROR_BODY);
+  if (text === null) return relayError(502, "upstream_error", "The image API sent an oversized error.", requestId);
+  if (parseOpenAIError(text).code !== REGION_BLOCK_CODE) {
+    log.warn("Upstream answered 403", fields);
+    return respond(text, upstream, "placed", requestId);
+  }
+
+  log.error(
+    "OpenAI refused the relay's egress region (unsupported_country_region_territory): the relay runs in a region OpenAI does not serve; check [placement] region in workers/relay/wrangler.toml",
+    fields,
+  );
+  if (!fallback || !keep) {
+    log.warn("No fallback egress for this call", {
+      reason: !fallback ? "REGION_FALLBACK is off or unbound" : "request body too large to keep",
+    });
+    return respond(text, upstream, "placed", requestId);
+  }
+
+  const egress = `fallback-${FALLBACK_LOCATION}`;
+  let second: Response;
+  try {
+    second = await fallback.fetch(url, { method: "POST", headers, body, signal });
+  } catch (err) {
+    log.error("Fallback egress failed", { path, egress, error: err instanceof Error ? err.name : "unknown" });
+    return respond(text, upstream, "placed", requestId);
+  }
+  const outcome = { ...fields, egress, status: second.status, ms_to_headers: Date.now() - started };
+  if (second.status === 403) log.error("Fallback egress was refused as well", outcome);
+  else log.info("Fallback egress answered", outcome);
+  return respond(second.body, second, egress, requestId);
+}
+
+function respond(body: BodyInit | null, from: Response, egress: string, requestId: string): Response {
+  const headers = buildDownstreamHeaders(from.headers, requestId);
+  headers.set(EGRESS_HEADER, egress);
+  return new Response(body, { status: from.status, headers });
+}
+
+function tooLarge(max: number, requestId: string): Response {
+  return relayError(413, "payload_too_large", `The request body must be at most ${max} bytes.`, requestId);
 }

@@ -1,28 +1,36 @@
 import { createLogger } from "../../shared/log";
 import { requestIdFrom } from "../../shared/request-id";
 import { checkAccess } from "./access";
+import { diagnostics } from "./diagnostics";
 import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { forward } from "./forward";
-import { matchRoute } from "./routes";
+import { contentTypeAllowed, headersTooLarge } from "./limits";
+import { matchRoute, rawPath } from "./routes";
+
+export { EgressFallback } from "./fallback";
 
 /**
- * The relay's fetch handler. It is deliberately the default `fetch` export (not RPC): Smart
- * Placement and placement regions apply only to it, and the app reaches it with
- * `env.RELAY.fetch(request)`.
+ * The relay's fetch handler. It is deliberately the default `fetch` export (not RPC): placement
+ * applies only to it, and the app reaches it with `env.RELAY.fetch(request)`. Every check here is
+ * local and runs before anything is sent upstream.
  */
 export default {
   async fetch(request: Request, env: RelayEnv): Promise<Response> {
     const requestId = requestIdFrom(request.headers);
     const log = createLogger("relay", { request_id: requestId });
-    const url = new URL(request.url);
-    const route = matchRoute(request.method, url.pathname);
+    // The path exactly as sent. `new URL()` would resolve ".." and "%2e%2e" first and so let
+    // "/v1/images/../images/generations" through; the raw text never matches such tricks.
+    const route = matchRoute(request.method, rawPath(request.url));
 
     if (route.kind === "not_found") {
       return relayError(404, "not_found", "Unknown path. The relay forwards only the Images API.", requestId);
     }
     if (route.kind === "method_not_allowed") {
       return relayError(405, "method_not_allowed", `Use ${route.allow}.`, requestId, { Allow: route.allow });
+    }
+    if (headersTooLarge(request.headers)) {
+      return relayError(431, "headers_too_large", "Request headers are too large.", requestId);
     }
 
     const access = await checkAccess(request, env);
@@ -31,11 +39,10 @@ export default {
       return relayError(access.status, access.code, access.message, requestId);
     }
 
-    if (route.kind === "health") {
-      return Response.json(
-        { ok: true, key_configured: Boolean(env.OPENAI_API_KEY), token_required: Boolean(env.RELAY_TOKEN) },
-        { headers: { "X-Request-Id": requestId } },
-      );
+    if (route.kind === "diagnostics") return diagnostics(request, env);
+
+    if (!contentTypeAllowed(route.path, request.headers.get("content-type"))) {
+      return relayError(415, "unsupported_media_type", "Wrong Content-Type for this endpoint.", requestId);
     }
     return forward(request, route.path, env, requestId, log);
   },

@@ -8,11 +8,11 @@ export type ForwardedPath = (typeof FORWARDED_PATHS)[number];
 
 export type RouteMatch =
   | { kind: "forward"; path: ForwardedPath }
-  | { kind: "health" }
+  | { kind: "diagnostics" }
   | { kind: "method_not_allowed"; allow: string }
   | { kind: "not_found" };
 
-export const HEALTH_PATH = "/_relay/health";
+export const DIAGNOSTICS_PATH = "/_relay/diagnostics";
 
 /** Matches on the exact path (no normalisation, no prefix matching) and the method. */
 export function matchRoute(method: string, pathname: string): RouteMatch {
@@ -21,8 +21,21 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
       ? { kind: "forward", path: pathname as ForwardedPath }
       : { kind: "method_not_allowed", allow: "POST" };
   }
-  if (pathname === HEALTH_PATH) {
-    return method === "GET" ? { kind: "health" } : { kind: "method_not_allowed", allow: "GET" };
+  if (pathname === DIAGNOSTICS_PATH) {
+    return method === "GET" ? { kind: "diagnostics" } : { kind: "method_not_allowed", allow: "GET" };
   }
   return { kind: "not_found" };
+}
+
+/**
+ * The path of an absolute URL as written, without parsing it: everything from the first "/"
+ * after the authority up to "?" or "#". No dot-segment resolution, no percent-decoding.
+ */
+export function rawPath(url: string): string {
+  const authorityStart = url.indexOf("//");
+  const pathStart = url.indexOf("/", authorityStart < 0 ? 0 : authorityStart + 2);
+  if (pathStart < 0) return "/";
+  const rest = url.slice(pathStart);
+  const end = rest.search(/[?#]/);
+  return end < 0 ? rest : rest.slice(0, end);
 }

@@ -3,7 +3,12 @@ import { parseConfig } from "../config";
 import type { AppEnv } from "../env";
 import { callRelay, describeEgress } from "../upstream/egress";
 
-const PROBE_TIMEOUT_MS = 5_000;
+/** The relay's diagnostics make a few small calls to OpenAI; a public health URL must not
+ * multiply them, so one answer serves this isolate for a minute. */
+const RELAY_CHECK_TTL_MS = 60_000;
+const PROBE_TIMEOUT_MS = 25_000;
+
+let cachedRelayCheck: { at: number; value: Record<string, unknown> } | undefined;
 
 /** Which settings are present. Booleans only: no value, not even a non-secret one, is echoed. */
 function settingsPresent(env: AppEnv["Bindings"]) {
@@ -21,44 +26,59 @@ function settingsPresent(env: AppEnv["Bindings"]) {
   };
 }
 
+/** Asks the relay for its diagnostics (where its calls leave from, and OpenAI's verdict). */
+async function checkRelay(c: Context<AppEnv>, config: NonNullable<ReturnType<typeof parseConfig>["config"]>) {
+  const started = Date.now();
+  try {
+    const res = await callRelay(c.env, config, {
+      method: "GET",
+      path: "/_relay/diagnostics",
+      requestId: c.get("requestId"),
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { route: describeEgress(config), reachable: false, status: res.status, verdict: "unreachable" };
+    }
+    const report = (await res.json()) as { verdict?: string; key_configured?: boolean };
+    return {
+      route: describeEgress(config),
+      reachable: true,
+      ms: Date.now() - started,
+      verdict: report.verdict ?? "unknown",
+      key_configured: report.key_configured,
+    };
+  } catch (err) {
+    return {
+      route: describeEgress(config),
+      reachable: false,
+      verdict: "unreachable",
+      error: err instanceof Error ? err.name : "unknown",
+    };
+  }
+}
+
 /**
- * GET /api/health: the configuration state and whether the egress route answers. 200 when
- * generation can work, 503 otherwise, so an uptime monitor can watch it.
+ * GET /api/health: the configuration state, whether the egress route answers and the relay's
+ * region verdict. 200 when generation can work, 503 otherwise, so an uptime monitor can watch it.
  */
 export async function health(c: Context<AppEnv>): Promise<Response> {
   const { config, problems } = parseConfig(c.env);
-  const body: Record<string, unknown> = {
-    status: "ok",
-    settings: settingsPresent(c.env),
-    problems,
-  };
+  const body: Record<string, unknown> = { status: "ok", settings: settingsPresent(c.env), problems };
   if (!config) {
     body.status = "misconfigured";
     return c.json(body, 503);
   }
-
-  const started = Date.now();
-  let egress: Record<string, unknown>;
-  try {
-    const res = await callRelay(c.env, config, {
-      method: "GET",
-      path: "/_relay/health",
-      requestId: c.get("requestId"),
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-    });
-    const relay = res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
-    if (!res.ok) await res.body?.cancel();
-    egress = {
-      route: describeEgress(config),
-      reachable: res.ok,
-      status: res.status,
-      ms: Date.now() - started,
-      key_configured: relay?.key_configured,
-    };
-  } catch (err) {
-    egress = { route: describeEgress(config), reachable: false, error: err instanceof Error ? err.name : "unknown" };
+  const now = Date.now();
+  if (!cachedRelayCheck || now - cachedRelayCheck.at > RELAY_CHECK_TTL_MS) {
+    const value = await checkRelay(c, config);
+    // Only good news is cached: a failing relay is checked again on the next call.
+    cachedRelayCheck = value.verdict === "ok" ? { at: now, value } : undefined;
+    body.egress = value;
+  } else {
+    body.egress = { ...cachedRelayCheck.value, cached: true };
   }
-  body.egress = egress;
-  if (!egress.reachable) body.status = "egress_unreachable";
+  const verdict = (body.egress as { verdict: string }).verdict;
+  if (verdict !== "ok") body.status = verdict === "region_blocked" ? "region_blocked" : "egress_unreachable";
   return c.json(body, body.status === "ok" ? 200 : 503);
 }

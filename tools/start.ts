@@ -1,0 +1,221 @@
+/**
+ * `npm start`: the app and the relay in one `wrangler dev`, the app on http://localhost:8787 and
+ * the relay only behind the app's RELAY binding; R2 is simulated on disk (.wrangler/state).
+ * Settings come from the environment and the top-level .dev.vars (see .dev.vars.example), the
+ * environment winning. Without OPENAI_API_KEY and OPENAI_BASE_URL the relay calls a local OpenAI
+ * stand-in, run in this process, which draws placeholder images.
+ * Arguments go on to wrangler: `npm start -- --port 8788`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { constants } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { OpenAIStandIn } from "./openai-stand-in/server.ts";
+import { formatDotenv } from "./start/dotenv.ts";
+import { killTree } from "./start/process-tree.ts";
+import { type RawConfig, readRawConfig, writeRelayConfig } from "./start/relay-config.ts";
+import {
+  declaredSettings,
+  fromEnvironment,
+  type Keys,
+  type Plan,
+  planSettings,
+  readDotenvFile,
+  workerKeys,
+} from "./start/settings.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const APP_CONFIG = join(ROOT, "wrangler.toml");
+const RELAY_CONFIG = join(ROOT, "workers", "relay", "wrangler.toml");
+/** Generated files, one folder per run (gitignored); they may hold secrets: removed on exit. */
+const RUNS = join(ROOT, ".wrangler", "start");
+const OUT = join(RUNS, String(process.pid));
+const STAND_IN_PORT = Number(process.env.STAND_IN_PORT) || 8790;
+const STOP_GRACE_MS = 10_000;
+
+const tty = process.stdout.isTTY;
+const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const say = (text: string) => console.log(`${paint("36", "[start]")} ${text}`);
+
+function writePrivate(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function portFree(port: number, host: string): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((done) => {
+    probe.once("error", () => done(false));
+    probe.listen(port, host, () => probe.close(() => done(true)));
+  });
+}
+
+/** The stand-in on 127.0.0.1:8790, or on any free port when 8790 is taken. */
+async function startStandIn(): Promise<OpenAIStandIn> {
+  const port = (await portFree(STAND_IN_PORT, "127.0.0.1")) ? STAND_IN_PORT : 0;
+  return new OpenAIStandIn({ loud: true }).start(port, "127.0.0.1");
+}
+
+/** Host of a URL for the log: never its credentials, path or query. */
+const hostOf = (url: string | undefined) => {
+  try {
+    return new URL(url ?? "").host || "(no host)";
+  } catch {
+    return "(not a URL)";
+  }
+};
+
+function describe(plan: Plan, standIn: OpenAIStandIn | undefined): void {
+  for (const { name, source, workers } of plan.used) say(`${name} from ${source} -> ${workers.join(", ")}`);
+  if (standIn) {
+    const bar = paint("1;33", "!".repeat(78));
+    const line = (text: string) => console.log(paint("1;33", `!! ${text}`));
+    console.log(bar);
+    line("No OPENAI_API_KEY and no OPENAI_BASE_URL: generated images are PLACEHOLDERS.");
+    line(`The relay calls the local OpenAI stand-in at ${standIn.url}, not OpenAI.`);
+    line("For real images put OPENAI_API_KEY in .dev.vars (see .dev.vars.example).");
+    console.log(bar);
+  } else if (plan.upstream === "openai") {
+    say(`relay -> OpenAI (https://api.openai.com) with OPENAI_API_KEY: real, billed generations`);
+  } else if (plan.upstream === "base_url") {
+    say(`relay -> OPENAI_BASE_URL at ${hostOf(plan.relay.OPENAI_BASE_URL)}`);
+  } else {
+    say(`app -> the relay at ${hostOf(plan.app.OPENAI_PROXY)} (OPENAI_PROXY); the local relay is not used`);
+  }
+}
+
+/** The settings a worker reads, from its env.ts and its config's [vars]. */
+function settingsOf(envTs: string, config: RawConfig): string[] {
+  const source = existsSync(join(ROOT, envTs)) ? readFileSync(join(ROOT, envTs), "utf8") : "";
+  return declaredSettings(source, config.vars);
+}
+
+/** wrangler's own environment: the workers' settings are passed through files, not inherited. */
+function wranglerEnv(keys: Keys): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of [...keys.app, ...keys.relay]) delete env[key];
+  // Would hand the whole environment to every worker, and "false" would make wrangler skip
+  // --env-file: either would undo the split between the workers.
+  delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
+  delete env.CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV;
+  env.WRANGLER_SEND_METRICS ??= "false";
+  // The banner asks npm for a newer wrangler; we print the version ourselves.
+  env.WRANGLER_HIDE_BANNER ??= "true";
+  // The workers don't read request.cf, so skip fetching it (offline, that prints a warning).
+  env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+  return env;
+}
+
+/** Folders left by runs that could not clean up (killed outright). */
+function removeStaleRuns(): void {
+  if (!existsSync(RUNS)) return;
+  for (const name of readdirSync(RUNS)) {
+    if (!/^\d+$/.test(name) || !alive(Number(name))) rmSync(join(RUNS, name), { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  removeStaleRuns();
+  const relayRaw = readRawConfig(RELAY_CONFIG);
+  const keys = workerKeys(
+    settingsOf("workers/app/src/env.ts", readRawConfig(APP_CONFIG)),
+    settingsOf("workers/relay/src/env.ts", relayRaw),
+  );
+  const plan = planSettings(keys, fromEnvironment(process.env, keys), readDotenvFile(join(ROOT, ".dev.vars")));
+  if (existsSync(join(ROOT, "workers", "relay", ".dev.vars"))) {
+    say("workers/relay/.dev.vars is not read by npm start: put the relay's settings in .dev.vars");
+  }
+
+  const standIn = plan.upstream === "stand-in" ? await startStandIn() : undefined;
+  if (standIn) plan.relay.OPENAI_BASE_URL = standIn.url;
+
+  const relayConfig = writeRelayConfig(RELAY_CONFIG, relayRaw, join(OUT, "relay"));
+  writePrivate(join(OUT, "relay", ".dev.vars"), formatDotenv(plan.relay, { expand: false }));
+  const appEnvFile = join(OUT, "app.env");
+  // Always passed, even empty: it replaces the top-level .dev.vars, which may hold the API key.
+  writePrivate(appEnvFile, formatDotenv(plan.app, { expand: true }));
+
+  const require = createRequire(import.meta.url);
+  const wranglerDir = dirname(require.resolve("wrangler/package.json"));
+  const { version } = require("wrangler/package.json") as { version: string };
+  // Relative to the root, where wrangler runs; it resolves --env-file against the app's config folder.
+  const args = [
+    "dev",
+    "-c",
+    "wrangler.toml",
+    "-c",
+    relative(ROOT, relayConfig),
+    "--env-file",
+    relative(ROOT, appEnvFile),
+    ...process.argv.slice(2),
+  ];
+  describe(plan, standIn);
+  say(`wrangler ${version}: wrangler ${args.join(" ")}`);
+
+  const child = spawn(process.execPath, [join(wranglerDir, "bin", "wrangler.js"), ...args], {
+    cwd: ROOT,
+    env: wranglerEnv(keys),
+    stdio: "inherit",
+  });
+  handleSignals(child);
+
+  const code = await new Promise<number>((done) => {
+    child.once("error", (err) => {
+      console.error(`[start] could not run wrangler: ${err.message}`);
+      done(1);
+    });
+    child.once("exit", (exitCode, signal) => done(exitCode ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
+  await standIn?.stop();
+  rmSync(OUT, { recursive: true, force: true });
+  process.exit(code);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Ctrl-C / SIGTERM / SIGHUP: asks wrangler to stop (it stops workerd). wrangler's launcher passes
+ * on only SIGINT and SIGTERM, so SIGHUP goes as SIGTERM. A second signal, or no exit within
+ * STOP_GRACE_MS, kills wrangler and its children.
+ */
+function handleSignals(child: ChildProcess): void {
+  let stopping = false;
+  const forceStop = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) killTree(child.pid);
+  };
+  const stop = (reason: string, signal: NodeJS.Signals) => {
+    if (stopping) return forceStop();
+    stopping = true;
+    say(`${reason}: stopping wrangler`);
+    child.kill(signal);
+    setTimeout(forceStop, STOP_GRACE_MS).unref();
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => stop(signal, signal === "SIGHUP" ? "SIGTERM" : signal));
+  }
+  // `npm start` runs us under `sh -c`, which dies of a SIGTERM sent to npm without passing it on;
+  // we are then orphaned. Treat that as a SIGTERM rather than leave wrangler running.
+  // (process.ppid is read once at startup, so ask whether that process still exists.)
+  const parent = process.ppid;
+  setInterval(() => {
+    if (!stopping && !alive(parent)) stop("parent process gone", "SIGTERM");
+  }, 1000).unref();
+}
+
+await main().catch((err: unknown) => {
+  console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  rmSync(OUT, { recursive: true, force: true });
+  process.exit(1);
+});

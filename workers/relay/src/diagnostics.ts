@@ -1,0 +1,92 @@
+import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
+import { baseUrl, type RelayEnv } from "./env";
+import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
+
+/** Each probe is small and free; none may hold the answer up for long. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Countries OpenAI's API refuses (its "supported countries" list leaves them out). A hint only:
+ * the models probe below, answered by OpenAI itself, decides when it gets an answer.
+ */
+const REFUSED_COUNTRIES = new Set(["RU", "BY", "CN", "HK", "MO", "IR", "KP", "SY", "CU"]);
+
+export type Verdict = "ok" | "region_blocked" | "unreachable";
+
+interface Trace {
+  loc?: string;
+  colo?: string;
+}
+
+type Fetcher = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** Where OpenAI's edge sees us: its Cloudflare trace page, key=value lines. */
+async function trace(send: Fetcher, base: string): Promise<Trace | undefined> {
+  try {
+    const res = await send(`${base}/cdn-cgi/trace`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    const fields = Object.fromEntries(
+      (await res.text()).split("\n").map((line) => line.split("=", 2) as [string, string]),
+    );
+    return { loc: fields.loc, colo: fields.colo };
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET /v1/models costs nothing and is refused exactly like a generation would be. */
+async function probeModels(send: Fetcher, base: string, apiKey: string | undefined) {
+  try {
+    const res = await send(`${base}/v1/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    const code = res.ok ? undefined : parseOpenAIError(await res.text()).code;
+    if (res.ok) await res.body?.cancel();
+    return { status: res.status, regionBlocked: res.status === 403 && code === REGION_BLOCK_CODE };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Everything an operator needs to know about one egress path, with a verdict. */
+async function checkPath(send: Fetcher, env: RelayEnv) {
+  const base = baseUrl(env);
+  const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, env.OPENAI_API_KEY)]);
+  let verdict: Verdict;
+  if (!seen && !models) verdict = "unreachable";
+  else if (models?.regionBlocked || (models === undefined && REFUSED_COUNTRIES.has(seen?.loc ?? ""))) {
+    verdict = "region_blocked";
+  } else verdict = "ok";
+  return {
+    verdict,
+    egress_location: seen?.loc ?? null,
+    egress_colo: seen?.colo ?? null,
+    upstream_answered: models !== undefined || seen !== undefined,
+    models_status: models?.status ?? null,
+    key_accepted: env.OPENAI_API_KEY && models && !models.regionBlocked ? models.status === 200 : null,
+  };
+}
+
+/**
+ * GET /_relay/diagnostics: where the relay runs, where its calls leave from as OpenAI sees them,
+ * and a verdict. Always 200 when the relay itself works; the verdict carries the bad news.
+ */
+export async function diagnostics(request: Request, env: RelayEnv): Promise<Response> {
+  const fallback = fallbackEgress(env);
+  const [placed, viaFallback] = await Promise.all([
+    checkPath((url, init) => fetch(url, init), env),
+    fallback ? checkPath((url, init) => fallback.fetch(url, init), env) : Promise.resolve(null),
+  ]);
+  const cf = request.cf as { colo?: string } | undefined;
+  return Response.json({
+    verdict: placed.verdict,
+    relay: { colo: cf?.colo ?? null, placement: request.headers.get("cf-placement") },
+    key_configured: Boolean(env.OPENAI_API_KEY),
+    placed,
+    fallback: viaFallback ? { location: FALLBACK_LOCATION, ...viaFallback } : null,
+  });
+}

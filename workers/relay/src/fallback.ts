@@ -1,0 +1,30 @@
+import { DurableObject } from "cloudflare:workers";
+import { baseUrl, type RelayEnv } from "./env";
+
+/**
+ * Where the fallback egress lives. A Durable Object created with this hint runs in western North
+ * America, so its fetch leaves from US colos (shared/FACTS.md: the reported fix for region blocks
+ * when the placed worker still lands in a refused colo).
+ */
+export const FALLBACK_LOCATION: DurableObjectLocationHint = "wnam";
+
+/**
+ * Sends one upstream request from the Durable Object's location and streams the answer back.
+ * Reached only through the relay's own binding, and it still refuses any target outside the
+ * configured upstream, so it can't become a proxy to elsewhere.
+ */
+export class EgressFallback extends DurableObject<RelayEnv> {
+  override async fetch(request: Request): Promise<Response> {
+    if (!request.url.startsWith(`${baseUrl(this.env)}/`)) {
+      return new Response("fallback egress: target outside the upstream", { status: 400 });
+    }
+    return fetch(request, { redirect: "manual" });
+  }
+}
+
+/** The fallback's stub, or undefined when it is disabled or not bound. */
+export function fallbackEgress(env: RelayEnv): DurableObjectStub | undefined {
+  if (!env.EGRESS_FALLBACK || env.REGION_FALLBACK?.trim().toLowerCase() === "off") return undefined;
+  const id = env.EGRESS_FALLBACK.idFromName(FALLBACK_LOCATION);
+  return env.EGRESS_FALLBACK.get(id, { locationHint: FALLBACK_LOCATION });
+}
