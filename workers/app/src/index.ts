@@ -1,7 +1,8 @@
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { validator } from "hono/validator";
+import * as z from "zod/mini";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode, errorEnvelope } from "./errors";
 import { generateImage } from "./generate/handler";
@@ -29,11 +30,11 @@ app.post(
   "/api/generate/image",
   requireJson(),
   limitBody(),
-  zValidator("json", generateRequestSchema, (result) => {
-    if (!result.success) {
-      const { param, message } = describeIssue(result.error);
-      throw new ApiError("invalid_request", message, { param });
-    }
+  validator("json", (body) => {
+    const result = z.safeParse(generateRequestSchema, body);
+    if (result.success) return result.data;
+    const { param, message } = describeIssue(result.error);
+    throw new ApiError("invalid_request", message, { param });
   }),
   (c) => generateImage(c, c.req.valid("json")),
 );

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import * as z from "zod/mini";
 import { getConfig } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
@@ -59,7 +60,7 @@ export async function generateImage(c: Context<AppEnv>, req: GenerateRequest): P
     });
     if (!res.ok) throw await upstreamFailure(res, log);
 
-    const parsed = imagesResponseSchema.safeParse(await res.json());
+    const parsed = z.safeParse(imagesResponseSchema, await res.json());
     if (!parsed.success) {
       log.error("Image API answer did not have the expected shape", { issue: parsed.error.issues[0]?.message });
       throw new ApiError("upstream_error", "The image provider sent an answer that could not be read.");

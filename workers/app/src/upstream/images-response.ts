@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * The parts of OpenAI's Images API answer the app uses. Loose: new fields OpenAI adds are kept,
@@ -6,20 +6,20 @@ import { z } from "zod";
  * many compatible providers).
  */
 export const imagesResponseSchema = z.looseObject({
-  created: z.number().optional(),
+  created: z.optional(z.number()),
   data: z
     .array(
       z
         .looseObject({
-          b64_json: z.string().optional(),
-          url: z.string().optional(),
-          revised_prompt: z.string().optional(),
+          b64_json: z.optional(z.string()),
+          url: z.optional(z.string()),
+          revised_prompt: z.optional(z.string()),
         })
-        .refine((d) => d.b64_json !== undefined || d.url !== undefined, "an image needs b64_json or url"),
+        .check(z.refine((d) => d.b64_json !== undefined || d.url !== undefined, "an image needs b64_json or url")),
     )
-    .min(1),
-  output_format: z.string().optional(),
-  usage: z.looseObject({}).optional(),
+    .check(z.minLength(1)),
+  output_format: z.optional(z.string()),
+  usage: z.optional(z.looseObject({})),
 });
 
 export type ImagesResponse = z.infer<typeof imagesResponseSchema>;
