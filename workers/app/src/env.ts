@@ -2,6 +2,8 @@ import type { Logger } from "../../shared/log";
 
 /** Bindings and settings of the app worker (vars in wrangler.toml, secrets set with wrangler). */
 export interface AppBindings {
+  /** The web page's static files (workers/app/public); served before the worker runs. */
+  ASSETS?: Fetcher;
   /** Generated images, served back from /api/images/:name. */
   IMAGES: R2Bucket;
   /** The relay, reached without leaving Cloudflare. Used when OPENAI_PROXY is unset. */
