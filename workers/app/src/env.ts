@@ -18,6 +18,8 @@ export interface AppBindings {
   ALLOWED_MODELS?: string;
   /** "true" to include prompts in logs (off by default: prompts are user data). */
   LOG_PROMPTS?: string;
+  /** Milliseconds between keep-alive comments on a streamed generation (default 10 s). */
+  STREAM_HEARTBEAT_MS?: string;
   /** Milliseconds to wait for the image API's answer; default five minutes. */
   UPSTREAM_TIMEOUT_MS?: string;
 }

@@ -7,8 +7,10 @@ import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode, errorEnvelope } from "./errors";
 import { generateImage } from "./generate/handler";
 import { describeIssue, generateRequestSchema } from "./generate/schema";
+import { streamGeneration, wantsStream } from "./generate/stream";
 import { limitBody, requireJson } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
+import { clientConfig } from "./routes/config";
 import { health } from "./routes/health";
 import { serveImage } from "./routes/images";
 
@@ -36,10 +38,14 @@ app.post(
     const { param, message } = describeIssue(result.error);
     throw new ApiError("invalid_request", message, { param });
   }),
-  (c) => generateImage(c, c.req.valid("json")),
+  (c) => {
+    const req = c.req.valid("json");
+    return wantsStream(c, req) ? streamGeneration(c, req) : generateImage(c, req);
+  },
 );
 app.get("/api/images/:name", serveImage);
 app.get("/api/health", health);
+app.get("/api/config", clientConfig);
 
 // Answered, not thrown: methodNotAllowed() turns a 404 on a known path into a 405.
 app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such endpoint.")));

@@ -47,6 +47,8 @@ describe("generateRequestSchema: valid bodies", () => {
         "quality",
         "size",
         "user",
+        "stream",
+        "partial_images",
       ].sort(),
     );
   });
@@ -75,8 +77,8 @@ describe("generateRequestSchema: prompt", () => {
 });
 
 describe("generateRequestSchema: unknown fields", () => {
-  it.each(["partial_images", "response_format", "stream", "style"])("rejects %s, naming it", (field) => {
-    const result = check({ prompt: "a fox", [field]: field === "stream" ? true : "x" });
+  it.each(["response_format", "style", "seed", "image"])("rejects %s, naming it", (field) => {
+    const result = check({ prompt: "a fox", [field]: "x" });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.param).toBe(field);
@@ -142,5 +144,17 @@ describe("generateRequestSchema: messages a client can act on", () => {
   it("rejects zero-padded sizes, which OpenAI would refuse", () => {
     expect(check({ prompt: "a", size: "01024x01024" })).toMatchObject({ ok: false, param: "size" });
     expect(check({ prompt: "a", size: "1024x0" })).toMatchObject({ ok: false, param: "size" });
+  });
+});
+
+describe("generateRequestSchema: streaming fields", () => {
+  it("takes stream as a boolean and partial_images from 0 to 3", () => {
+    expect(check({ prompt: "a", stream: true, partial_images: 0 }).ok).toBe(true);
+    expect(check({ prompt: "a", stream: true, partial_images: 3 }).ok).toBe(true);
+    expect(check({ prompt: "a", stream: "yes" })).toMatchObject({ ok: false, param: "stream" });
+    expect(check({ prompt: "a", stream: true, partial_images: 4 })).toMatchObject({
+      ok: false,
+      param: "partial_images",
+    });
   });
 });

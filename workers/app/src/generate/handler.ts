@@ -1,35 +1,41 @@
 import type { Context } from "hono";
-import * as z from "zod/mini";
-import { getConfig } from "../config";
+import type { Logger } from "../../../shared/log";
+import { type AppConfig, getConfig } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
 import { callRelay } from "../upstream/egress";
 import { upstreamFailure } from "../upstream/errors";
 import { imageBytes } from "../upstream/image-bytes";
-import { imagesResponseSchema } from "../upstream/images-response";
-import { modelParamProblem } from "./models";
+import { type PartialImage, readAnswer } from "../upstream/read-answer";
+import { MODEL_SPECS, modelParamProblem } from "./models";
 import type { GenerateRequest } from "./schema";
 
-/** What OpenAI gets: the validated fields only, with the model always named (see FACTS). */
-function upstreamBody(req: GenerateRequest, model: string): Record<string, unknown> {
-  const { model: _ignored, ...rest } = req;
-  return { model, ...rest };
+/** Partial images asked for when a client streams without saying how many. */
+const DEFAULT_PARTIAL_IMAGES = 2;
+
+/** A validated request, ready to run. */
+export interface Job {
+  model: string;
+  requestId: string;
+  config: AppConfig;
+  log: Logger;
+  /** Whether the upstream is asked to stream (the client wants it and the model can). */
+  upstreamStream: boolean;
 }
 
-/** Aborts on the client's disconnect or after the configured time, whichever comes first. */
-function deadline(client: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean } {
-  const timeout = AbortSignal.timeout(ms);
-  return { signal: AbortSignal.any([client, timeout]), timedOut: () => timeout.aborted };
+/** The answer of POST /api/generate/image, also the data of the stream's `completed` event. */
+export interface GenerateAnswer {
+  id: string;
+  created: number;
+  model: string;
+  images: Array<{ url: string; revised_prompt?: string }>;
+  usage?: Record<string, unknown>;
 }
 
-/**
- * POST /api/generate/image: validate, ask the relay, keep the images in R2, answer with URLs on
- * our own origin so the end user's browser never contacts the provider.
- */
-export async function generateImage(c: Context<AppEnv>, req: GenerateRequest): Promise<Response> {
+/** Checks what the schema can't (the operator's model list, per-model rules) and logs the start. */
+export function prepareJob(c: Context<AppEnv>, req: GenerateRequest, clientStreams: boolean): Job {
   const config = getConfig(c.env);
-  const requestId = c.get("requestId");
   const model = req.model ?? config.defaultModel;
   if (!config.allowedModels.includes(model)) {
     throw new ApiError("invalid_request", `model must be one of ${config.allowedModels.join(", ")}.`, {
@@ -38,70 +44,109 @@ export async function generateImage(c: Context<AppEnv>, req: GenerateRequest): P
   }
   const problem = modelParamProblem(model, req);
   if (problem) throw new ApiError("invalid_request", problem.message, { param: problem.param });
+  if (req.partial_images !== undefined && !clientStreams) {
+    throw new ApiError("invalid_request", "partial_images needs stream: true.", { param: "partial_images" });
+  }
 
   const log = c.get("log").with({ model });
   log.info(`Using OpenAI ${model} for image generation`, {
     n: req.n ?? 1,
     size: req.size,
     quality: req.quality,
+    stream: clientStreams,
     ...(config.logPrompts ? { prompt: req.prompt } : {}),
   });
+  const upstreamStream = clientStreams && MODEL_SPECS[model]?.streams === true;
+  return { model, requestId: c.get("requestId"), config, log, upstreamStream };
+}
 
+/** What OpenAI gets: the validated fields, the model always named (see FACTS), stream options. */
+function upstreamBody(req: GenerateRequest, job: Job): string {
+  const { model: _model, stream: _stream, partial_images, ...rest } = req;
+  const streaming = job.upstreamStream
+    ? { stream: true, partial_images: partial_images ?? DEFAULT_PARTIAL_IMAGES }
+    : {};
+  return JSON.stringify({ model: job.model, ...rest, ...streaming });
+}
+
+/**
+ * Runs one generation: asks the relay, keeps the images in R2, and returns URLs on our own origin
+ * so the end user's browser never contacts the provider. Partial images go to `onPartial`.
+ */
+export async function runJob(
+  c: Context<AppEnv>,
+  job: Job,
+  req: GenerateRequest,
+  signal: AbortSignal,
+  onPartial?: (partial: PartialImage) => Promise<void>,
+): Promise<GenerateAnswer> {
   const started = Date.now();
-  const { signal, timedOut } = deadline(c.req.raw.signal, config.upstreamTimeoutMs);
+  const res = await callRelay(c.env, job.config, {
+    method: "POST",
+    path: "/v1/images/generations",
+    requestId: job.requestId,
+    signal,
+    body: upstreamBody(req, job),
+    contentType: "application/json",
+  });
+  if (!res.ok) throw await upstreamFailure(res, job.log);
+  const answer = await readAnswer(res, job.log, onPartial);
+
+  const images = await Promise.all(
+    answer.images.map(async (image) => {
+      const bytes = await imageBytes(image, signal);
+      const type = sniffImageType(bytes);
+      if (!type) throw new ApiError("upstream_error", "The image provider sent data that is not an image.");
+      const stored = await storeImage(c.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
+      return {
+        url: new URL(`/api/images/${stored.name}`, c.req.url).href,
+        ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
+        bytes: stored.bytes,
+      };
+    }),
+  );
+
+  const usage = answer.usage;
+  job.log.info("Image generation completed successfully", {
+    images: images.length,
+    bytes: images.reduce((sum, i) => sum + i.bytes, 0),
+    ms: Date.now() - started,
+    upstream_request_id: res.headers.get("x-request-id") ?? undefined,
+    total_tokens: typeof usage?.total_tokens === "number" ? usage.total_tokens : undefined,
+  });
+  return {
+    id: newGenerationId(),
+    created: answer.created ?? Math.floor(Date.now() / 1000),
+    model: job.model,
+    images: images.map(({ bytes: _bytes, ...image }) => image),
+    ...(usage ? { usage } : {}),
+  };
+}
+
+/** Aborts on the client's disconnect or after the configured time, whichever comes first. */
+export function deadline(client: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean } {
+  const timeout = AbortSignal.timeout(ms);
+  return { signal: AbortSignal.any([client, timeout]), timedOut: () => timeout.aborted };
+}
+
+/** Any failure of a run as the app's error: ours as they are, the rest as timeout or upstream. */
+export function asApiError(err: unknown, job: Job, timedOut: boolean): ApiError {
+  if (err instanceof ApiError) return err;
+  if (timedOut) {
+    job.log.error("Image API did not answer in time", { timeout_ms: job.config.upstreamTimeoutMs });
+    return new ApiError("upstream_timeout", "The image provider took too long to answer. Try again.");
+  }
+  job.log.error("Image API call failed", { error: err instanceof Error ? err.name : "unknown" });
+  return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
+}
+
+/** POST /api/generate/image without streaming: one JSON answer. */
+export async function generateImage(c: Context<AppEnv>, req: GenerateRequest): Promise<Response> {
+  const job = prepareJob(c, req, false);
+  const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
   try {
-    const res = await callRelay(c.env, config, {
-      method: "POST",
-      path: "/v1/images/generations",
-      requestId,
-      signal,
-      body: JSON.stringify(upstreamBody(req, model)),
-      contentType: "application/json",
-    });
-    if (!res.ok) throw await upstreamFailure(res, log);
-
-    const parsed = z.safeParse(imagesResponseSchema, await res.json());
-    if (!parsed.success) {
-      log.error("Image API answer did not have the expected shape", { issue: parsed.error.issues[0]?.message });
-      throw new ApiError("upstream_error", "The image provider sent an answer that could not be read.");
-    }
-    const answer = parsed.data;
-
-    const images = await Promise.all(
-      answer.data.map(async (image) => {
-        const bytes = await imageBytes(image, signal);
-        const type = sniffImageType(bytes);
-        if (!type) throw new ApiError("upstream_error", "The image provider sent data that is not an image.");
-        const stored = await storeImage(c.env.IMAGES, bytes, type, { requestId, model });
-        return {
-          url: new URL(`/api/images/${stored.name}`, c.req.url).href,
-          ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
-          bytes: stored.bytes,
-        };
-      }),
-    );
-
-    log.info("Image generation completed successfully", {
-      images: images.length,
-      bytes: images.reduce((sum, i) => sum + i.bytes, 0),
-      ms: Date.now() - started,
-      upstream_request_id: res.headers.get("x-request-id") ?? undefined,
-      total_tokens: typeof answer.usage?.total_tokens === "number" ? answer.usage.total_tokens : undefined,
-    });
-    return c.json({
-      id: newGenerationId(),
-      created: answer.created ?? Math.floor(Date.now() / 1000),
-      model,
-      images: images.map(({ bytes: _bytes, ...image }) => image),
-      ...(answer.usage ? { usage: answer.usage } : {}),
-    });
+    return c.json(await runJob(c, job, req, signal));
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    if (timedOut()) {
-      log.error("Image API did not answer in time", { timeout_ms: config.upstreamTimeoutMs });
-      throw new ApiError("upstream_timeout", "The image provider took too long to answer. Try again.");
-    }
-    log.error("Image API call failed", { error: err instanceof Error ? err.name : "unknown" });
-    throw new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
+    throw asApiError(err, job, timedOut());
   }
 }

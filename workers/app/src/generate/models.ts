@@ -10,24 +10,57 @@ export interface ModelSpec {
   maxImages: number;
   /** GPT image models take output_format, output_compression, background and moderation. */
   gptImage: boolean;
+  /** Whether the Images API streams partial images for it (`stream: true`). */
+  streams: boolean;
 }
 
 const GPT_IMAGE_SIZES = ["auto", "1024x1024", "1536x1024", "1024x1536"] as const;
 const GPT_IMAGE_QUALITIES = ["auto", "low", "medium", "high"] as const;
 
 export const MODEL_SPECS: Record<string, ModelSpec> = {
-  "gpt-image-2": { sizes: "flexible", qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true },
-  "gpt-image-1.5": { sizes: GPT_IMAGE_SIZES, qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true },
-  "gpt-image-1": { sizes: GPT_IMAGE_SIZES, qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true },
-  "gpt-image-1-mini": { sizes: GPT_IMAGE_SIZES, qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true },
-  "chatgpt-image-latest": { sizes: GPT_IMAGE_SIZES, qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true },
+  "gpt-image-2": { sizes: "flexible", qualities: GPT_IMAGE_QUALITIES, maxImages: 10, gptImage: true, streams: true },
+  "gpt-image-1.5": {
+    sizes: GPT_IMAGE_SIZES,
+    qualities: GPT_IMAGE_QUALITIES,
+    maxImages: 10,
+    gptImage: true,
+    streams: true,
+  },
+  "gpt-image-1": {
+    sizes: GPT_IMAGE_SIZES,
+    qualities: GPT_IMAGE_QUALITIES,
+    maxImages: 10,
+    gptImage: true,
+    streams: true,
+  },
+  "gpt-image-1-mini": {
+    sizes: GPT_IMAGE_SIZES,
+    qualities: GPT_IMAGE_QUALITIES,
+    maxImages: 10,
+    gptImage: true,
+    streams: true,
+  },
+  "chatgpt-image-latest": {
+    sizes: GPT_IMAGE_SIZES,
+    qualities: GPT_IMAGE_QUALITIES,
+    maxImages: 10,
+    gptImage: true,
+    streams: true,
+  },
   "dall-e-3": {
     sizes: ["1024x1024", "1792x1024", "1024x1792"],
     qualities: ["standard", "hd"],
     maxImages: 1,
     gptImage: false,
+    streams: false,
   },
-  "dall-e-2": { sizes: ["256x256", "512x512", "1024x1024"], qualities: ["standard"], maxImages: 10, gptImage: false },
+  "dall-e-2": {
+    sizes: ["256x256", "512x512", "1024x1024"],
+    qualities: ["standard"],
+    maxImages: 10,
+    gptImage: false,
+    streams: false,
+  },
 };
 
 /** gpt-image-2's rule for free sizes (OpenAI's Images API reference). */

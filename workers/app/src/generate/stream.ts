@@ -1,0 +1,54 @@
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../env";
+import { type ApiError, errorEnvelope } from "../errors";
+import { asApiError, deadline, prepareJob, runJob } from "./handler";
+import type { GenerateRequest } from "./schema";
+
+/**
+ * How often a comment line goes out while nothing else does. Intermediaries cut idle
+ * connections after 100-120 s and a generation can take two minutes (FACTS), so well under that.
+ */
+const DEFAULT_HEARTBEAT_MS = 10_000;
+
+/** Whether the client asked for SSE, by body field or by Accept header. */
+export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
+  return (
+    req.stream === true || (req.stream === undefined && (c.req.header("accept") ?? "").includes("text/event-stream"))
+  );
+}
+
+/**
+ * POST /api/generate/image as server-sent events: `started`, `partial` (as the upstream sends
+ * them), heartbeat comments, then `completed` with exactly the non-streaming answer, or `error`
+ * with the usual envelope. Models that can't stream still get started, heartbeats and completed.
+ * Validation happens before the stream opens, so bad input is still a plain 4xx.
+ */
+export function streamGeneration(c: Context<AppEnv>, req: GenerateRequest): Response {
+  const job = prepareJob(c, req, true);
+  const heartbeatMs = Number(c.env.STREAM_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
+  const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
+  c.header("cache-control", "no-cache");
+
+  return streamSSE(c, async (stream) => {
+    const heartbeat = setInterval(() => {
+      stream.write(": keep-alive\n\n").catch(() => {});
+    }, heartbeatMs);
+    try {
+      await stream.writeSSE({
+        event: "started",
+        data: JSON.stringify({ request_id: job.requestId, model: job.model }),
+      });
+      const answer = await runJob(c, job, req, signal, (partial) =>
+        stream.writeSSE({ event: "partial", data: JSON.stringify(partial) }),
+      );
+      await stream.writeSSE({ event: "completed", data: JSON.stringify(answer) });
+    } catch (err) {
+      const apiError: ApiError = asApiError(err, job, timedOut());
+      job.log.warn("Streamed generation ended with an error", { code: apiError.code });
+      await stream.writeSSE({ event: "error", data: JSON.stringify(errorEnvelope(apiError, job.requestId)) });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+}
