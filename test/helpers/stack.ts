@@ -15,6 +15,8 @@ export interface StackOptions {
   appVars?: Record<string, string>;
   relayVars?: Record<string, string>;
   standIn?: StandInOptions;
+  /** Keep R2, KV and Durable Object state in this folder, so a new stack can pick it up. */
+  persistDir?: string;
   /** Replaces the app's outbound network (fetch to anything but its bindings). */
   appOutbound?: (request: Request) => Response | Promise<Response>;
 }
@@ -59,12 +61,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       handleStructuredLogs: (log) => logs.push(log.message),
+      ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
       workers: [
         {
           ...appConfig,
           modules: true,
           scriptPath: scripts.app,
-          bindings: { ...appConfig.bindings, ...options.appVars },
+          // No per-client limits unless a test sets them: most tests send many calls from one "client".
+          bindings: { ...appConfig.bindings, RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "0", ...options.appVars },
           ...(options.appOutbound ? { outboundService: options.appOutbound } : {}),
         } as V4WorkerOptions,
         {

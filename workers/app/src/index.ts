@@ -5,7 +5,10 @@ import { validator } from "hono/validator";
 import * as z from "zod/mini";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode, errorEnvelope } from "./errors";
-import { generateImage } from "./generate/handler";
+import { generateImage, prepareJob } from "./generate/handler";
+import { identifyClient } from "./guard/access";
+import { admit } from "./guard/admission";
+import { apiCors } from "./guard/cors";
 import { describeIssue, generateRequestSchema } from "./generate/schema";
 import { streamGeneration, wantsStream } from "./generate/stream";
 import { limitBody, requireJson } from "./middleware/json-body";
@@ -28,8 +31,10 @@ app.use(
   }),
 );
 
+app.use("/api/*", apiCors());
 app.post(
   "/api/generate/image",
+  identifyClient(),
   requireJson(),
   limitBody(),
   validator("json", (body) => {
@@ -38,9 +43,12 @@ app.post(
     const { param, message } = describeIssue(result.error);
     throw new ApiError("invalid_request", message, { param });
   }),
-  (c) => {
+  async (c) => {
     const req = c.req.valid("json");
-    return wantsStream(c, req) ? streamGeneration(c, req) : generateImage(c, req);
+    const streaming = wantsStream(c, req);
+    const job = prepareJob(c, req, streaming);
+    const admission = await admit(c, job, req);
+    return streaming ? streamGeneration(c, job, req, admission) : generateImage(c, job, req, admission);
   },
 );
 app.get("/api/images/:name", serveImage);
@@ -80,4 +88,7 @@ app.onError((err, c) => {
   return errorResponse(c, apiError);
 });
 
+export { BudgetLedger } from "./guard/budget";
+export { IdempotencyStore } from "./guard/idempotency";
+export { ClientLimiter } from "./guard/rate-limit";
 export default app;

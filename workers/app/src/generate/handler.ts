@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Logger } from "../../../shared/log";
 import { type AppConfig, getConfig } from "../config";
+import type { Admission } from "../guard/admission";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
@@ -141,12 +142,22 @@ export function asApiError(err: unknown, job: Job, timedOut: boolean): ApiError 
 }
 
 /** POST /api/generate/image without streaming: one JSON answer. */
-export async function generateImage(c: Context<AppEnv>, req: GenerateRequest): Promise<Response> {
-  const job = prepareJob(c, req, false);
+export async function generateImage(
+  c: Context<AppEnv>,
+  job: Job,
+  req: GenerateRequest,
+  admission: Admission,
+): Promise<Response> {
+  if (admission.replay) return c.json(admission.replay);
   const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
+  let answer: GenerateAnswer;
   try {
-    return c.json(await runJob(c, job, req, signal));
+    answer = await runJob(c, job, req, signal);
   } catch (err) {
-    throw asApiError(err, job, timedOut());
+    const apiError = asApiError(err, job, timedOut());
+    await admission.failed(apiError);
+    throw apiError;
   }
+  await admission.succeeded(answer);
+  return c.json(answer);
 }

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../env";
 import { type ApiError, errorEnvelope } from "../errors";
-import { asApiError, deadline, prepareJob, runJob } from "./handler";
+import type { Admission } from "../guard/admission";
+import { asApiError, deadline, type Job, runJob } from "./handler";
 import type { GenerateRequest } from "./schema";
 
 /**
@@ -24,8 +25,7 @@ export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
  * with the usual envelope. Models that can't stream still get started, heartbeats and completed.
  * Validation happens before the stream opens, so bad input is still a plain 4xx.
  */
-export function streamGeneration(c: Context<AppEnv>, req: GenerateRequest): Response {
-  const job = prepareJob(c, req, true);
+export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequest, admission: Admission): Response {
   const heartbeatMs = Number(c.env.STREAM_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
   const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
   c.header("cache-control", "no-cache");
@@ -39,13 +39,17 @@ export function streamGeneration(c: Context<AppEnv>, req: GenerateRequest): Resp
         event: "started",
         data: JSON.stringify({ request_id: job.requestId, model: job.model }),
       });
-      const answer = await runJob(c, job, req, signal, (partial) =>
-        stream.writeSSE({ event: "partial", data: JSON.stringify(partial) }),
-      );
+      const answer =
+        admission.replay ??
+        (await runJob(c, job, req, signal, (partial) =>
+          stream.writeSSE({ event: "partial", data: JSON.stringify(partial) }),
+        ));
+      if (!admission.replay) await admission.succeeded(answer);
       await stream.writeSSE({ event: "completed", data: JSON.stringify(answer) });
     } catch (err) {
       const apiError: ApiError = asApiError(err, job, timedOut());
       job.log.warn("Streamed generation ended with an error", { code: apiError.code });
+      await admission.failed(apiError);
       await stream.writeSSE({ event: "error", data: JSON.stringify(errorEnvelope(apiError, job.requestId)) });
     } finally {
       clearInterval(heartbeat);

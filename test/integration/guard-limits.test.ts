@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectError, generate } from "../helpers/api.ts";
+import { type Stack, startStack } from "../helpers/stack.ts";
+
+/** The stand-in reports 50 input and 1056 output tokens per image; price it at exactly $0.20. */
+const PRICE_TABLE = JSON.stringify({
+  "gpt-image-1-mini": {
+    text_input_per_mtok: 0,
+    image_input_per_mtok: 0,
+    image_output_per_mtok: 200_000 / 1056,
+    per_image: 0.2,
+  },
+});
+
+const secondsToUtcMidnight = () => {
+  const next = new Date();
+  next.setUTCHours(24, 0, 0, 0);
+  return Math.ceil((next.getTime() - Date.now()) / 1000);
+};
+
+const stacks: Stack[] = [];
+const dirs: string[] = [];
+async function stackWith(options: Parameters<typeof startStack>[0]): Promise<Stack> {
+  const stack = await startStack(options);
+  stacks.push(stack);
+  return stack;
+}
+afterAll(async () => {
+  for (const s of stacks) await s.stop().catch(() => {});
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const fromIp = (ip: string) => ({ "cf-connecting-ip": ip });
+
+describe("per-client rate limits", () => {
+  it("50 parallel calls against a limit of 10 give exactly 10 upstream calls", async () => {
+    const stack = await stackWith({ appVars: { RATE_LIMIT_PER_MINUTE: "10", RATE_LIMIT_PER_DAY: "1000" } });
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => generate(stack, { prompt: "a cat" }, fromIp("198.51.100.1"))),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(40);
+    expect(stack.standIn.apiCalls).toHaveLength(10);
+    const refused = answers.find((r) => r.status === 429) as Response;
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    await expectError(refused, 429, "rate_limited");
+    await Promise.all(answers.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
+
+    // Another client has its own count.
+    const other = await generate(stack, { prompt: "a cat" }, fromIp("198.51.100.2"));
+    expect(other.status).toBe(200);
+    await other.arrayBuffer();
+  });
+
+  it("the daily limit answers with the seconds left until midnight UTC", async () => {
+    const stack = await stackWith({ appVars: { RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "2" } });
+    for (let i = 0; i < 2; i++) {
+      const ok = await generate(stack, { prompt: "a cat" }, fromIp("203.0.113.5"));
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+    }
+    const refused = await generate(stack, { prompt: "a cat" }, fromIp("203.0.113.5"));
+    expect(Math.abs(Number(refused.headers.get("retry-after")) - secondsToUtcMidnight())).toBeLessThanOrEqual(5);
+    await expectError(refused, 429, "rate_limited");
+    expect(stack.standIn.apiCalls).toHaveLength(2);
+  });
+
+  it("invalid input does not spend the limit", async () => {
+    const stack = await stackWith({ appVars: { RATE_LIMIT_PER_MINUTE: "1" } });
+    for (let i = 0; i < 5; i++) await expectError(await generate(stack, { prompt: "" }, fromIp("192.0.2.9")), 400, "invalid_request");
+    const ok = await generate(stack, { prompt: "a cat" }, fromIp("192.0.2.9"));
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+  });
+});
+
+describe("daily budget", () => {
+  it("charges OpenAI's usage and refuses new generations past the budget until the next UTC day", async () => {
+    const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.5", PRICE_TABLE } });
+    // $0.20 each: 0.2, 0.4, then 0.4 + a $0.20 hold would pass 0.5.
+    for (let i = 0; i < 2; i++) {
+      const ok = await generate(stack, { prompt: "a cat" });
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+    }
+    const refused = await generate(stack, { prompt: "a cat" });
+    expect(Math.abs(Number(refused.headers.get("retry-after")) - secondsToUtcMidnight())).toBeLessThanOrEqual(5);
+    await expectError(refused, 429, "budget_exhausted");
+    expect(stack.standIn.apiCalls).toHaveLength(2);
+    expect(stack.logs.join("\n")).toMatch(/"spent_usd":0\.4\b/);
+  });
+
+  it("holds the budget against parallel calls: 20 at once with room for 5 make 5 upstream calls", async () => {
+    const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "1", PRICE_TABLE } });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => generate(stack, { prompt: `cat ${i}` })));
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(15);
+    expect(stack.standIn.apiCalls).toHaveLength(5);
+    await Promise.all(answers.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
+  });
+
+  it("a failed generation gives its hold back", async () => {
+    const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.2", PRICE_TABLE } });
+    await expectError(await generate(stack, { prompt: "a cat [[server_error]]" }), 502, "upstream_error");
+    const ok = await generate(stack, { prompt: "a cat" });
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+  });
+
+  it("survives a restart: the day's spending and the rate counts are kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "guard-state-"));
+    dirs.push(dir);
+    const vars = { DAILY_BUDGET_USD: "0.5", PRICE_TABLE, RATE_LIMIT_PER_DAY: "3", RATE_LIMIT_PER_MINUTE: "0" };
+    const first = await startStack({ appVars: vars, persistDir: dir });
+    for (let i = 0; i < 2; i++) {
+      const ok = await generate(first, { prompt: "a cat" }, fromIp("192.0.2.1"));
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+    }
+    await first.stop();
+
+    const second = await stackWith({ appVars: vars, persistDir: dir });
+    await expectError(await generate(second, { prompt: "a cat" }, fromIp("192.0.2.2")), 429, "budget_exhausted");
+    expect(second.standIn.apiCalls).toHaveLength(0);
+  });
+});
