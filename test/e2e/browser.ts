@@ -1,0 +1,71 @@
+/**
+ * Debian's Chromium driven by playwright-core (Playwright's own browser download cannot work on
+ * these machines). Each page gets a fresh profile, so localStorage starts empty and tests don't
+ * see each other's history or language choice.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Fails each test loudly, so a machine without Chromium reports failures, never silent skips. */
+function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}. The browser tests need it: apt-get install -y chromium ` +
+        "(or set CHROMIUM_PATH to another Chromium binary).",
+    );
+  }
+}
+
+export interface OpenPage {
+  page: Page;
+  context: BrowserContext;
+  /** Every URL the browser asked for, in order (any page, any resource type). */
+  requests: string[];
+  /** Uncaught exceptions in the page. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openPage(
+  options: { locale?: string; viewport?: { width: number; height: number } } = {},
+): Promise<OpenPage> {
+  requireChromium();
+  const profile = mkdtempSync(join(tmpdir(), "e2e-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    locale: options.locale ?? "en-US",
+    viewport: options.viewport ?? { width: 1100, height: 900 },
+  });
+  const requests: string[] = [];
+  const pageErrors: string[] = [];
+  context.on("request", (request) => requests.push(request.url()));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  return {
+    page,
+    context,
+    requests,
+    pageErrors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Server-Sent Events read from a fetch() body. EventSource can only GET, and generating is a
+ * POST with a JSON body, so the page parses the stream itself.
+ *
+ * Yields `{ event, data }` for each event; comment lines (": keep-alive") and unknown fields are
+ * skipped, as the SSE spec says. Lines end with "\n" or "\r\n" (what the app sends).
+ */
+export async function* readEvents(body) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = "";
+  let data = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      // A chunk can end mid-line: only whole lines are handled, the rest waits for the next chunk.
+      let end = buffer.indexOf("\n");
+      while (end >= 0) {
+        const line = buffer.slice(0, end).replace(/\r$/, "");
+        buffer = buffer.slice(end + 1);
+        end = buffer.indexOf("\n");
+        if (line === "") {
+          if (data.length > 0) yield { event: event || "message", data: data.join("\n") };
+          event = "";
+          data = [];
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const raw = colon < 0 ? "" : line.slice(colon + 1);
+        const value = raw.startsWith(" ") ? raw.slice(1) : raw;
+        if (field === "event") event = value;
+        else if (field === "data") data.push(value);
+      }
+    }
+  } finally {
+    // Stops the download when the caller leaves the loop early (an error event, a cancel).
+    reader.cancel().catch(() => {});
+  }
+}
