@@ -5,6 +5,10 @@
  * environment winning. Without OPENAI_API_KEY and OPENAI_BASE_URL the relay calls a local OpenAI
  * stand-in, run in this process, which draws placeholder images.
  * Arguments go on to wrangler: `npm start -- --port 8788`.
+ *
+ * `--relay-only` (first argument; `npm run dev:relay`): the relay alone, as the primary worker, on
+ * http://localhost:8788 for clients that are not Workers, with the same settings (see
+ * start/relay-only.ts). It always requires a RELAY_TOKEN, made up for the run when none is set.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +21,7 @@ import { OpenAIStandIn } from "./openai-stand-in/server.ts";
 import { formatDotenv } from "./start/dotenv.ts";
 import { killTree } from "./start/process-tree.ts";
 import { type RawConfig, readRawConfig, writeRelayConfig } from "./start/relay-config.ts";
+import { howToCall, RELAY_ONLY_FLAG, relayListen, throwawayToken } from "./start/relay-only.ts";
 import {
   declaredSettings,
   fromEnvironment,
@@ -24,6 +29,7 @@ import {
   type Plan,
   planSettings,
   readDotenvFile,
+  relayUpstream,
   workerKeys,
 } from "./start/settings.ts";
 
@@ -35,6 +41,9 @@ const RUNS = join(ROOT, ".wrangler", "start");
 const OUT = join(RUNS, String(process.pid));
 const STAND_IN_PORT = Number(process.env.STAND_IN_PORT) || 8790;
 const STOP_GRACE_MS = 10_000;
+const RELAY_ONLY = process.argv[2] === RELAY_ONLY_FLAG;
+/** Arguments for wrangler. */
+const PASS_THROUGH = process.argv.slice(RELAY_ONLY ? 3 : 2);
 
 const tty = process.stdout.isTTY;
 const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -70,7 +79,11 @@ const hostOf = (url: string | undefined) => {
 };
 
 function describe(plan: Plan, standIn: OpenAIStandIn | undefined): void {
-  for (const { name, source, workers } of plan.used) say(`${name} from ${source} -> ${workers.join(", ")}`);
+  for (const { name, source, workers } of plan.used) {
+    // Alone, the relay is the only worker: the app's settings are not used.
+    const to = RELAY_ONLY ? workers.filter((w) => w === "relay") : workers;
+    if (to.length > 0) say(`${name} from ${source} -> ${to.join(", ")}`);
+  }
   if (standIn) {
     const bar = paint("1;33", "!".repeat(78));
     const line = (text: string) => console.log(paint("1;33", `!! ${text}`));
@@ -126,9 +139,16 @@ async function main(): Promise<void> {
     settingsOf("workers/relay/src/env.ts", relayRaw),
   );
   const plan = planSettings(keys, fromEnvironment(process.env, keys), readDotenvFile(join(ROOT, ".dev.vars")));
+  // Alone, the relay is what clients call: the app's OPENAI_PROXY does not apply.
+  const upstream = RELAY_ONLY ? relayUpstream(plan.relay) : plan.upstream;
+  plan.upstream = upstream;
   if (existsSync(join(ROOT, "workers", "relay", ".dev.vars"))) {
     say("workers/relay/.dev.vars is not read by npm start: put the relay's settings in .dev.vars");
   }
+  // Reached over HTTP, the relay must not be open: a token made up for this run when none is set.
+  const tokenSource = plan.used.find((u) => u.name === "RELAY_TOKEN")?.source;
+  const throwaway = RELAY_ONLY && !plan.relay.RELAY_TOKEN ? throwawayToken() : undefined;
+  if (throwaway) plan.relay.RELAY_TOKEN = throwaway;
 
   const standIn = plan.upstream === "stand-in" ? await startStandIn() : undefined;
   if (standIn) plan.relay.OPENAI_BASE_URL = standIn.url;
@@ -143,17 +163,28 @@ async function main(): Promise<void> {
   const wranglerDir = dirname(require.resolve("wrangler/package.json"));
   const { version } = require("wrangler/package.json") as { version: string };
   // Relative to the root, where wrangler runs; it resolves --env-file against the app's config folder.
-  const args = [
-    "dev",
-    "-c",
-    "wrangler.toml",
-    "-c",
-    relative(ROOT, relayConfig),
-    "--env-file",
-    relative(ROOT, appEnvFile),
-    ...process.argv.slice(2),
-  ];
+  // Alone, the relay is the primary worker and reads the .dev.vars beside its config copy.
+  const listen = RELAY_ONLY ? relayListen(PASS_THROUGH) : undefined;
+  const args = listen
+    ? ["dev", "-c", relative(ROOT, relayConfig), ...listen.args]
+    : [
+        "dev",
+        "-c",
+        "wrangler.toml",
+        "-c",
+        relative(ROOT, relayConfig),
+        "--env-file",
+        relative(ROOT, appEnvFile),
+        ...PASS_THROUGH,
+      ];
   describe(plan, standIn);
+  if (throwaway) {
+    const bar = paint("1;33", "=".repeat(78));
+    console.log(bar);
+    console.log(paint("1;33", "No RELAY_TOKEN set: callers must send this throwaway token as X-Relay-Token:"));
+    console.log(paint("1", `  RELAY_TOKEN=${throwaway}`));
+    console.log(bar);
+  }
   say(`wrangler ${version}: wrangler ${args.join(" ")}`);
 
   const child = spawn(process.execPath, [join(wranglerDir, "bin", "wrangler.js"), ...args], {
@@ -162,6 +193,11 @@ async function main(): Promise<void> {
     stdio: "inherit",
   });
   handleSignals(child);
+  if (listen && upstream !== "remote_relay") {
+    const relayHasKey = Boolean(plan.relay.OPENAI_API_KEY);
+    const calling = howToCall({ url: listen.url, throwaway, tokenSource, upstream, relayHasKey });
+    void announceWhenReady(listen.url, calling, child);
+  }
 
   const code = await new Promise<number>((done) => {
     child.once("error", (err) => {
@@ -173,6 +209,25 @@ async function main(): Promise<void> {
   await standIn?.stop();
   rmSync(OUT, { recursive: true, force: true });
   process.exit(code);
+}
+
+/** Prints how to call the relay once it answers (after wrangler's own start-up lines). */
+async function announceWhenReady(url: string, lines: string[], child: ChildProcess): Promise<void> {
+  const giveUp = Date.now() + 60_000;
+  while (child.exitCode === null && child.signalCode === null && Date.now() < giveUp) {
+    try {
+      // An unknown path: answered by the relay itself, nothing is sent upstream.
+      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  console.log(paint("36", "-".repeat(78)));
+  for (const line of lines) console.log(line ? `${paint("36", "[dev:relay]")} ${line}` : "");
+  console.log(paint("36", "-".repeat(78)));
 }
 
 function alive(pid: number): boolean {

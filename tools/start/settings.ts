@@ -86,13 +86,11 @@ export function planSettings(
   }
 
   const proxy = app.OPENAI_PROXY?.trim() ?? "";
-  const upstream: Upstream =
-    proxy !== "" && proxy !== "relay:"
-      ? "remote_relay"
-      : relay.OPENAI_BASE_URL
-        ? "base_url"
-        : relay.OPENAI_API_KEY
-          ? "openai"
-          : "stand-in";
+  const upstream: Upstream = proxy !== "" && proxy !== "relay:" ? "remote_relay" : relayUpstream(relay);
   return { app, relay, upstream, used };
+}
+
+/** Where the local relay sends its calls, from its own settings (the app's OPENAI_PROXY aside). */
+export function relayUpstream(relay: Record<string, string>): Exclude<Upstream, "remote_relay"> {
+  return relay.OPENAI_BASE_URL ? "base_url" : relay.OPENAI_API_KEY ? "openai" : "stand-in";
 }

@@ -1,0 +1,220 @@
+/**
+ * `npm run doctor` (tools/doctor.ts) as an operator runs it: a child process against a running
+ * stack, judged by its exit code and the key phrases of what it prints. One stack per scenario.
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/build.ts";
+import { type Stack, type StackOptions, startStack, TEST_KEY } from "../helpers/stack.ts";
+
+const TOKEN = "doctor-test-token-5f2c";
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+/** Runs the doctor; `token` is its RELAY_TOKEN ("" = none, so .dev.vars is not read either). */
+function doctor(args: string[], token = TOKEN): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, "tools", "doctor.ts"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, RELAY_TOKEN: token, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.once("error", fail);
+    child.once("close", (code) => done({ code, out }));
+  });
+}
+
+/** One stack for the tests of a describe block, and the app's URL as Miniflare serves it. */
+function useStack(options: StackOptions) {
+  const ctx = {} as { stack: Stack; appUrl: string };
+  beforeAll(async () => {
+    ctx.stack = await startStack(options);
+    ctx.appUrl = (await ctx.stack.mf.ready).href.replace(/\/$/, "");
+  });
+  afterAll(() => ctx.stack?.stop());
+  return ctx;
+}
+
+/** Nothing of the secrets may show, whatever the verdict. */
+function expectNoSecrets(run: Run, ...secrets: string[]) {
+  for (const secret of [TOKEN, TEST_KEY, ...secrets]) expect(run.out).not.toContain(secret);
+}
+
+describe("doctor: healthy stack", () => {
+  const s = useStack({ relayVars: { RELAY_TOKEN: TOKEN }, appVars: { RELAY_TOKEN: TOKEN } });
+
+  it("relay: where calls leave from, key configured and accepted; exit 0", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("OK: calls leave from US (IAD), OpenAI accepts them; key configured and accepted");
+    expectNoSecrets(run);
+  });
+
+  it("a bare URL is a relay, and a pasted client baseURL (/v1) means the same relay", async () => {
+    const run = await doctor([`${s.stack.relayUrl}/v1`]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain(`${s.stack.relayUrl}/_relay/diagnostics`);
+  });
+
+  it("a wrong RELAY_TOKEN: refused, says the tokens differ; exit 1", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl], "not-the-relays-token");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("REFUSED");
+    expect(run.out).toContain("differs from the relay's");
+    expectNoSecrets(run, "not-the-relays-token");
+  });
+
+  it("no RELAY_TOKEN: says one is required and where to set it; exit 1", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl], "");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("requires a token");
+    expect(run.out).toContain("X-Relay-Token: none");
+  });
+
+  it("app: health ok through the binding; exit 0", async () => {
+    const run = await doctor(["--app", s.appUrl]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("OK: the app is configured, reaches the relay (relay binding)");
+    expectNoSecrets(run);
+  });
+
+  it("a URL ending in /api/health is an app", async () => {
+    const run = await doctor([`${s.appUrl}/api/health`]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("App health:");
+  });
+
+  it("the app's URL given as a relay: not a relay; exit 1", async () => {
+    const run = await doctor(["--relay", s.appUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("NOT A RELAY");
+  });
+});
+
+describe("doctor: region blocked", () => {
+  const s = useStack({
+    relayVars: { RELAY_TOKEN: TOKEN },
+    appVars: { RELAY_TOKEN: TOKEN },
+    standIn: { country: "RU" },
+  });
+
+  it("relay: the location seen, the fallback's state and the placement fix; exit 1", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("REGION BLOCKED: OpenAI refuses calls from where the relay's calls leave: RU (DME)");
+    expect(run.out).toContain("Fallback egress (wnam, leaves from RU (DME)): refused as well");
+    expect(run.out).toContain("[placement]");
+    expect(run.out).toContain('region = "aws:us-east-1"');
+    expect(run.out).toContain("npx wrangler deploy -c workers/relay/wrangler.toml");
+    expect(run.out).toContain("Keep REGION_FALLBACK on");
+    expect(run.out).toContain(`Re-run: npm run doctor -- --relay ${s.stack.relayUrl}`);
+  });
+
+  it("app: region blocked, with the same advice; exit 1", async () => {
+    const run = await doctor(["--app", s.appUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("REGION BLOCKED");
+    expect(run.out).toContain('region = "aws:us-east-1"');
+  });
+});
+
+describe("doctor: upstream unreachable", () => {
+  const s = useStack({
+    relayVars: { RELAY_TOKEN: TOKEN, OPENAI_BASE_URL: "http://127.0.0.1:9" },
+    appVars: { RELAY_TOKEN: TOKEN },
+  });
+
+  it("relay: cannot reach OpenAI, check OPENAI_BASE_URL; exit 1", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("UNREACHABLE: the relay could not reach OpenAI");
+    expect(run.out).toContain("OPENAI_BASE_URL");
+  });
+
+  it("app: reaches the relay, which cannot reach OpenAI; exit 1", async () => {
+    const run = await doctor(["--app", s.appUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("the relay cannot reach OpenAI");
+  });
+});
+
+describe("doctor: key rejected, app and relay tokens differ", () => {
+  const wrongKey = "sk-wrong-key-000000000000";
+  const s = useStack({
+    relayVars: { RELAY_TOKEN: TOKEN, OPENAI_API_KEY: wrongKey },
+    appVars: { RELAY_TOKEN: "the-apps-own-token" },
+  });
+
+  it("relay: key rejected, how to set it, the key never shown; exit 1", async () => {
+    const run = await doctor(["--relay", s.stack.relayUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("KEY REJECTED");
+    expect(run.out).toContain("npx wrangler secret put OPENAI_API_KEY -c workers/relay/wrangler.toml");
+    expectNoSecrets(run, wrongKey, "sk-wrong");
+  });
+
+  it("app: the relay refuses the app, RELAY_TOKEN differs; exit 1", async () => {
+    const run = await doctor(["--app", s.appUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("RELAY UNREACHABLE");
+    expect(run.out).toContain("RELAY_TOKEN is missing or differs");
+    expectNoSecrets(run, "the-apps-own-token");
+  });
+});
+
+describe("doctor: app misconfigured", () => {
+  const s = useStack({ appVars: { DEFAULT_MODEL: "dall-e-3", UPSTREAM_TIMEOUT_MS: "soon" } });
+
+  it("lists every problem by setting; exit 1", async () => {
+    const run = await doctor(["--app", s.appUrl]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("MISCONFIGURED");
+    expect(run.out).toContain("- DEFAULT_MODEL: must be one of ALLOWED_MODELS");
+    expect(run.out).toContain("- UPSTREAM_TIMEOUT_MS:");
+  });
+});
+
+describe("doctor: without a stack", () => {
+  it("nothing listening: no answer, is it running; exit 1", async () => {
+    const port = await freePort();
+    const run = await doctor(["--relay", `http://127.0.0.1:${port}`]);
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("NO ANSWER");
+    expect(run.out).toContain("npm run dev:relay");
+  });
+
+  it.each([
+    [["--bogus"]],
+    [["--relay"]],
+    [["--app", "http://a", "--relay", "http://b"]],
+    [["http://a", "http://b"]],
+    [["ftp://example.com"]],
+  ])("usage error %j: exit 2", async (args) => {
+    const run = await doctor(args);
+    expect(run.code, run.out).toBe(2);
+    expect(run.out).toContain("Usage: npm run doctor");
+  });
+});
+
+/** A port nothing listens on (taken, then released). */
+function freePort(): Promise<number> {
+  const server = createServer();
+  return new Promise((done) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
