@@ -29,11 +29,15 @@ const [command, target] = args;
 
 function wrangler(kvArgs: string[]): string {
   const where = remote ? ["--remote"] : ["--local", ...(persistTo ? ["--persist-to", persistTo] : [])];
-  const run = spawnSync(process.execPath, [WRANGLER, "kv", ...kvArgs, "--binding", "API_TOKENS", "-c", "wrangler.toml", ...where], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
-  });
+  const run = spawnSync(
+    process.execPath,
+    [WRANGLER, "kv", ...kvArgs, "--binding", "API_TOKENS", "-c", "wrangler.toml", ...where],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
+    },
+  );
   if (run.status !== 0) {
     console.error(run.stderr || run.stdout);
     process.exit(1);
@@ -56,7 +60,9 @@ function entries(): Entry[] {
 }
 
 const hashPrefix = (key: string) => key.slice(PREFIX.length, PREFIX.length + 12);
-const where = remote ? "the deployed API_TOKENS namespace" : `local state${persistTo ? ` in ${persistTo}` : " (.wrangler/state)"}`;
+const where = remote
+  ? "the deployed API_TOKENS namespace"
+  : `local state${persistTo ? ` in ${persistTo}` : " (.wrangler/state)"}`;
 
 if (command === "add" && target) {
   const token = `img_${randomBytes(32).toString("base64url")}`;
@@ -80,6 +86,8 @@ if (command === "add" && target) {
   }
   if (remote) console.log("KV is eventually consistent: other locations may accept it for up to a minute.");
 } else {
-  console.error("Usage: npm run tokens -- add <name> | list | revoke <name-or-hash-prefix> [--remote] [--persist-to DIR]");
+  console.error(
+    "Usage: npm run tokens -- add <name> | list | revoke <name-or-hash-prefix> [--remote] [--persist-to DIR]",
+  );
   process.exit(2);
 }

@@ -8,7 +8,20 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const FIELDS = ["prompt", "model", "size", "quality", "n", "output_format", "output_compression", "background", "moderation", "user", "stream", "partial_images"];
+const FIELDS = [
+  "prompt",
+  "model",
+  "size",
+  "quality",
+  "n",
+  "output_format",
+  "output_compression",
+  "background",
+  "moderation",
+  "user",
+  "stream",
+  "partial_images",
+];
 
 /** Objects that look almost right: known fields with values of any type, plus strays. */
 const nearMiss = fc.dictionary(

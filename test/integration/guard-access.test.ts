@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { expectError, generate } from "../helpers/api.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
@@ -26,7 +26,11 @@ describe("ACCESS_MODE=tokens", () => {
   });
 
   it("refuses an unknown token", async () => {
-    await expectError(await generate(stack, { prompt: "a cat" }, { authorization: "Bearer nope" }), 401, "unauthorized");
+    await expectError(
+      await generate(stack, { prompt: "a cat" }, { authorization: "Bearer nope" }),
+      401,
+      "unauthorized",
+    );
     expect(stack.standIn.apiCalls).toHaveLength(0);
   });
 
@@ -53,7 +57,11 @@ describe("ACCESS_MODE=tokens", () => {
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
     await kv.delete(key);
-    await expectError(await generate(stack, { prompt: "a" }, { authorization: `Bearer ${other}` }), 401, "unauthorized");
+    await expectError(
+      await generate(stack, { prompt: "a" }, { authorization: `Bearer ${other}` }),
+      401,
+      "unauthorized",
+    );
   });
 });
 

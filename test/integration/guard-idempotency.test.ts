@@ -45,7 +45,11 @@ describe("Idempotency-Key", () => {
   });
 
   it("a failed call frees its key for a retry", async () => {
-    await expectError(await generate(stack, { prompt: "a cat [[server_error]]" }, withKey("order-4")), 502, "upstream_error");
+    await expectError(
+      await generate(stack, { prompt: "a cat [[server_error]]" }, withKey("order-4")),
+      502,
+      "upstream_error",
+    );
     const retry = await generate(stack, { prompt: "a cat [[server_error]]" }, withKey("order-4"));
     await expectError(retry, 502, "upstream_error");
     expect(stack.standIn.apiCalls).toHaveLength(2);

@@ -73,7 +73,8 @@ describe("per-client rate limits", () => {
 
   it("invalid input does not spend the limit", async () => {
     const stack = await stackWith({ appVars: { RATE_LIMIT_PER_MINUTE: "1" } });
-    for (let i = 0; i < 5; i++) await expectError(await generate(stack, { prompt: "" }, fromIp("192.0.2.9")), 400, "invalid_request");
+    for (let i = 0; i < 5; i++)
+      await expectError(await generate(stack, { prompt: "" }, fromIp("192.0.2.9")), 400, "invalid_request");
     const ok = await generate(stack, { prompt: "a cat" }, fromIp("192.0.2.9"));
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();

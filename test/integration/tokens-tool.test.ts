@@ -36,7 +36,11 @@ describe("npm run tokens", () => {
     expect(tokens("revoke", "shop-frontend")).toContain("Revoked");
     const after = await startStack({ appVars: { ACCESS_MODE: "tokens" }, persistDir: join(dir, "v3") });
     try {
-      await expectError(await generate(after, { prompt: "a cat" }, { authorization: `Bearer ${token}` }), 401, "unauthorized");
+      await expectError(
+        await generate(after, { prompt: "a cat" }, { authorization: `Bearer ${token}` }),
+        401,
+        "unauthorized",
+      );
     } finally {
       await after.stop();
     }

@@ -16,14 +16,23 @@ describe("ERROR_CODES", () => {
     ["upstream_error", 502],
     ["upstream_timeout", 504],
     ["config_error", 500],
+    ["internal_error", 500],
+    ["unauthorized", 401],
+    ["origin_not_allowed", 403],
+    ["request_in_progress", 409],
+    ["idempotency_key_reused", 422],
+    ["rate_limited", 429],
+    ["budget_exhausted", 429],
   ] as const)("%s answers %d", (code, status) => {
     expect(ERROR_CODES[code].status).toBe(status);
     expect(new ApiError(code, "m").status).toBe(status);
   });
 
-  it("gives client errors invalid_request_error and server errors a server-side type", () => {
+  it("uses OpenAI's error types: client errors by kind, server errors server-side", () => {
     for (const [code, { status, type }] of Object.entries(ERROR_CODES)) {
       if (status === 429) expect(type, code).toBe("rate_limit_error");
+      else if (status === 401) expect(type, code).toBe("authentication_error");
+      else if (status === 403) expect(type, code).toBe("permission_error");
       else if (status < 500) expect(type, code).toBe("invalid_request_error");
       else expect(["server_error", "upstream_error"], code).toContain(type);
     }

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { Logger } from "../../../shared/log";
 import { type AppConfig, getConfig } from "../config";
-import type { Admission } from "../guard/admission";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import type { Admission } from "../guard/admission";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
 import { callRelay } from "../upstream/egress";
 import { upstreamFailure } from "../upstream/errors";

@@ -18,7 +18,10 @@ export function identifyClient(): MiddlewareHandler<AppEnv> {
         new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": 'Bearer realm="images"' } });
       if (!token) throw unauthorized("Send your API token as Authorization: Bearer <token>.");
       if (!c.env.API_TOKENS) {
-        throw new ApiError("config_error", "The server is misconfigured: API_TOKENS binding missing (ACCESS_MODE=tokens).");
+        throw new ApiError(
+          "config_error",
+          "The server is misconfigured: API_TOKENS binding missing (ACCESS_MODE=tokens).",
+        );
       }
       const found = await findToken(c.env.API_TOKENS, token);
       if (!found) throw unauthorized("This API token is not valid (unknown or revoked).");

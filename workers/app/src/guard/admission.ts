@@ -57,9 +57,13 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
       return { replay, succeeded: async () => {}, failed: async () => {} };
     }
     if (begun.kind === "in_progress") {
-      throw new ApiError("request_in_progress", "A request with this Idempotency-Key is still running. Retry shortly.", {
-        headers: { "Retry-After": "5" },
-      });
+      throw new ApiError(
+        "request_in_progress",
+        "A request with this Idempotency-Key is still running. Retry shortly.",
+        {
+          headers: { "Retry-After": "5" },
+        },
+      );
     }
     if (begun.kind === "mismatch") {
       throw new ApiError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
@@ -74,9 +78,13 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
       const decision = await limiterFor(c.env, client).take(settings.perMinute, settings.perDay);
       if (!decision.ok) {
         job.log.warn("Rate limit reached", { window: decision.window, retry_after: decision.retryAfter });
-        throw new ApiError("rate_limited", `Too many generations this ${decision.window}. Retry in ${decision.retryAfter} s.`, {
-          headers: { "Retry-After": String(decision.retryAfter) },
-        });
+        throw new ApiError(
+          "rate_limited",
+          `Too many generations this ${decision.window}. Retry in ${decision.retryAfter} s.`,
+          {
+            headers: { "Retry-After": String(decision.retryAfter) },
+          },
+        );
       }
     }
 
@@ -87,9 +95,13 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
       const reserved = await ledger(c.env).reserve(estimate, settings.dailyBudgetUsd);
       if (!reserved.ok) {
         job.log.warn("Daily budget exhausted", { retry_after: reserved.retryAfter });
-        throw new ApiError("budget_exhausted", "Today's image budget is used up. Generation resumes after midnight UTC.", {
-          headers: { "Retry-After": String(reserved.retryAfter) },
-        });
+        throw new ApiError(
+          "budget_exhausted",
+          "Today's image budget is used up. Generation resumes after midnight UTC.",
+          {
+            headers: { "Retry-After": String(reserved.retryAfter) },
+          },
+        );
       }
       hold = { id: reserved.id, estimate };
     }

@@ -55,7 +55,11 @@ export class BudgetLedger extends DurableObject<AppBindings> {
 
   async status(): Promise<{ day: string; spent: number; held: number }> {
     const ledger = await this.load(Date.now());
-    return { day: ledger.day, spent: ledger.spent, held: Object.values(ledger.holds).reduce((s, h) => s + h.amount, 0) };
+    return {
+      day: ledger.day,
+      spent: ledger.spent,
+      held: Object.values(ledger.holds).reduce((s, h) => s + h.amount, 0),
+    };
   }
 }
 

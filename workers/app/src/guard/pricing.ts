@@ -26,7 +26,12 @@ export const DEFAULT_PRICES: PriceTable = {
 };
 
 /** For models in neither table: the dearest per-image price we know, so a budget still holds. */
-const UNKNOWN_MODEL: ModelPrice = { text_input_per_mtok: 5, image_input_per_mtok: 10, image_output_per_mtok: 40, per_image: 0.25 };
+const UNKNOWN_MODEL: ModelPrice = {
+  text_input_per_mtok: 5,
+  image_input_per_mtok: 10,
+  image_output_per_mtok: 40,
+  per_image: 0.25,
+};
 
 /** DEFAULT_PRICES with the operator's PRICE_TABLE (JSON, same shape, partial entries allowed) on top. */
 export function parsePriceTable(json: string | undefined): PriceTable {
@@ -45,7 +50,10 @@ export function parsePriceTable(json: string | undefined): PriceTable {
     const base = table[model] ?? UNKNOWN_MODEL;
     const merged = { ...base, ...entry } as Record<string, unknown>;
     if (!Object.values(merged).every((v) => typeof v === "number" && v >= 0)) {
-      throw new ApiError("config_error", `The server is misconfigured: PRICE_TABLE entry "${model}" needs non-negative numbers.`);
+      throw new ApiError(
+        "config_error",
+        `The server is misconfigured: PRICE_TABLE entry "${model}" needs non-negative numbers.`,
+      );
     }
     table[model] = merged as unknown as ModelPrice;
   }
@@ -75,9 +83,14 @@ export function actualCost(table: PriceTable, model: string, images: number, usa
     return price.per_image * images;
   }
   const imageIn = num(u.input_tokens_details?.image_tokens);
-  const textIn = u.input_tokens_details?.text_tokens !== undefined ? num(u.input_tokens_details.text_tokens) : num(u.input_tokens) - imageIn;
+  const textIn =
+    u.input_tokens_details?.text_tokens !== undefined
+      ? num(u.input_tokens_details.text_tokens)
+      : num(u.input_tokens) - imageIn;
   return (
-    (textIn * price.text_input_per_mtok + imageIn * price.image_input_per_mtok + num(u.output_tokens) * price.image_output_per_mtok) /
+    (textIn * price.text_input_per_mtok +
+      imageIn * price.image_input_per_mtok +
+      num(u.output_tokens) * price.image_output_per_mtok) /
     1_000_000
   );
 }

@@ -16,7 +16,10 @@ export async function hashToken(token: string): Promise<string> {
 }
 
 /** The record of a presented token, or undefined when it is unknown or revoked. */
-export async function findToken(kv: KVNamespace, token: string): Promise<{ hash: string; record: TokenRecord } | undefined> {
+export async function findToken(
+  kv: KVNamespace,
+  token: string,
+): Promise<{ hash: string; record: TokenRecord } | undefined> {
   const hash = await hashToken(token);
   const record = await kv.get<TokenRecord>(TOKEN_KEY_PREFIX + hash, "json");
   return record ? { hash, record } : undefined;
