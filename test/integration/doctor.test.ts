@@ -174,6 +174,31 @@ describe("doctor: key rejected, app and relay tokens differ", () => {
   });
 });
 
+describe("doctor: the app's health sees a rejected key", () => {
+  const wrongKey = "sk-wrong-key-111111111111";
+  const s = useStack({ relayVars: { OPENAI_API_KEY: wrongKey } });
+
+  it("app: key rejected through the app's health; exit 1", async () => {
+    const health = await s.stack.app("/api/health");
+    expect(health.status).toBe(503);
+    expect((await health.json()).status).toBe("key_rejected");
+    const run = await doctor(["--app", s.appUrl], "");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toContain("KEY REJECTED");
+    expectNoSecrets(run, wrongKey, "sk-wrong");
+  });
+});
+
+describe("doctor: a keyless upstream (npm start's stand-in)", () => {
+  const s = useStack({ relayVars: { OPENAI_API_KEY: "" }, standIn: { apiKey: undefined } });
+
+  it("app: OK, the upstream needs no key; exit 0", async () => {
+    const run = await doctor(["--app", s.appUrl], "");
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("needs none");
+  });
+});
+
 describe("doctor: app misconfigured", () => {
   const s = useStack({ appVars: { DEFAULT_MODEL: "dall-e-3", UPSTREAM_TIMEOUT_MS: "soon" } });
 

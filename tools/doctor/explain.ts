@@ -35,6 +35,8 @@ interface Health {
     reachable?: boolean;
     verdict?: string;
     key_configured?: boolean;
+    key_accepted?: boolean | null;
+    models_status?: number | null;
     status?: number;
     error?: string;
     cached?: boolean;
@@ -299,8 +301,25 @@ export function explainApp(status: number, body: unknown, context: { url: string
           ...UNREACHABLE_ADVICE,
         ],
       };
+    case "key_rejected":
+      return {
+        ok: false,
+        lines: [
+          `KEY REJECTED: the app reaches the relay (${route}) and OpenAI serves its region, but refuses the relay's OPENAI_API_KEY.`,
+          `What to do: ${PUT_KEY}, then re-run: ${context.rerun}`,
+        ],
+      };
     case "ok": {
       const cached = egress.cached ? " (the relay's answer was cached, up to a minute old)" : "";
+      if (egress.key_configured === false && egress.models_status === 200) {
+        return {
+          ok: true,
+          lines: [
+            `OK: the app reaches the relay (${route}); the relay has no OPENAI_API_KEY and its upstream needs none`,
+            "(the placeholder stand-in of npm start, or a keyless compatible server).",
+          ],
+        };
+      }
       if (egress.key_configured === false) {
         return {
           ok: false,
@@ -316,8 +335,8 @@ export function explainApp(status: number, body: unknown, context: { url: string
       return {
         ok: true,
         lines: [
-          `OK: the app is configured, reaches the relay (${route}), and the relay's calls reach OpenAI from a region it serves.`,
-          `The relay has its key; the app's health does not test it (npm run doctor -- --relay <url> does)${cached}.`,
+          `OK: the app is configured, reaches the relay (${route}), and the relay's calls reach OpenAI from a region it serves;`,
+          `OpenAI accepts the relay's key${cached}.`,
         ],
       };
     }

@@ -40,13 +40,20 @@ async function checkRelay(c: Context<AppEnv>, config: NonNullable<ReturnType<typ
       await res.body?.cancel();
       return { route: describeEgress(config), reachable: false, status: res.status, verdict: "unreachable" };
     }
-    const report = (await res.json()) as { verdict?: string; key_configured?: boolean };
+    const report = (await res.json()) as {
+      verdict?: string;
+      key_configured?: boolean;
+      placed?: { key_accepted?: boolean | null; models_status?: number | null };
+    };
     return {
       route: describeEgress(config),
       reachable: true,
       ms: Date.now() - started,
       verdict: report.verdict ?? "unknown",
       key_configured: report.key_configured,
+      // null when the relay has no key; then models_status says whether the upstream needs one.
+      key_accepted: report.placed?.key_accepted ?? null,
+      models_status: report.placed?.models_status ?? null,
     };
   } catch (err) {
     return {
@@ -73,12 +80,14 @@ export async function health(c: Context<AppEnv>): Promise<Response> {
   if (!cachedRelayCheck || now - cachedRelayCheck.at > RELAY_CHECK_TTL_MS) {
     const value = await checkRelay(c, config);
     // Only good news is cached: a failing relay is checked again on the next call.
-    cachedRelayCheck = value.verdict === "ok" ? { at: now, value } : undefined;
+    cachedRelayCheck = value.verdict === "ok" && value.key_accepted !== false ? { at: now, value } : undefined;
     body.egress = value;
   } else {
     body.egress = { ...cachedRelayCheck.value, cached: true };
   }
-  const verdict = (body.egress as { verdict: string }).verdict;
-  if (verdict !== "ok") body.status = verdict === "region_blocked" ? "region_blocked" : "egress_unreachable";
+  const egress = body.egress as { verdict: string; key_accepted?: boolean | null };
+  if (egress.verdict !== "ok")
+    body.status = egress.verdict === "region_blocked" ? "region_blocked" : "egress_unreachable";
+  else if (egress.key_accepted === false) body.status = "key_rejected";
   return c.json(body, body.status === "ok" ? 200 : 503);
 }
