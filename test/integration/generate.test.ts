@@ -42,6 +42,12 @@ describe("POST /api/generate/image", () => {
     expect(bytes.equals(stack.standIn.sentImages[0] as Buffer)).toBe(true);
   });
 
+  it("says which egress route served the call", async () => {
+    const res = await generate(stack, { prompt: "a red fox" });
+    expect(res.headers.get("x-egress-route")).toBe("relay-binding");
+    await res.arrayBuffer();
+  });
+
   it("downloads and stores url answers, so the user never loads the provider's host", async () => {
     const answer = await ok(await generate(stack, { prompt: "a lighthouse [[url]]", model: "gpt-image-1" }));
     const url = answer.images[0]?.url ?? "";

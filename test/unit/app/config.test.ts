@@ -31,7 +31,16 @@ describe("parseConfig", () => {
       provider: "openai",
       defaultModel: "gpt-image-1-mini",
       allowedModels: [...DEFAULTS.allowedModels],
-      egress: { kind: "binding" },
+      egress: {
+        routes: [{ kind: "binding", name: "relay-binding" }],
+        openaiBaseUrl: "https://api.openai.com",
+        openaiApiKey: undefined,
+        connectTimeoutMs: 10_000,
+        headersTimeoutMs: 300_000,
+        idleTimeoutMs: 60_000,
+        retryBudgetMs: 30_000,
+        coolOffMs: 60_000,
+      },
       relayToken: undefined,
       logPrompts: false,
       upstreamTimeoutMs: 300_000,
@@ -77,7 +86,9 @@ describe("parseConfig", () => {
 
 describe("parseConfig: OPENAI_PROXY", () => {
   it.each([undefined, "", "  ", "relay:"])("%j uses the RELAY binding", (proxy) => {
-    expect(parseConfig(bindings({ OPENAI_PROXY: proxy })).config?.egress).toEqual({ kind: "binding" });
+    expect(parseConfig(bindings({ OPENAI_PROXY: proxy })).config?.egress.routes).toEqual([
+      { kind: "binding", name: "relay-binding" },
+    ]);
   });
 
   it.each([undefined, "relay:"])("%j without the RELAY binding is a RELAY problem", (proxy) => {
@@ -94,7 +105,9 @@ describe("parseConfig: OPENAI_PROXY", () => {
     const { config } = parseConfig(
       bindings({ OPENAI_PROXY: "https://relay.example.com/prefix/", RELAY_TOKEN: "t0ken", RELAY: undefined }),
     );
-    expect(config?.egress).toEqual({ kind: "relay_url", baseUrl: "https://relay.example.com/prefix" });
+    expect(config?.egress.routes).toEqual([
+      { kind: "relay_url", name: "relay-url:relay.example.com", baseUrl: "https://relay.example.com/prefix" },
+    ]);
     expect(config?.relayToken).toBe("t0ken");
   });
 

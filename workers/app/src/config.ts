@@ -1,3 +1,4 @@
+import { type EgressRoute, parseRoutes } from "./egress/routes";
 import type { AppBindings } from "./env";
 import { ApiError } from "./errors";
 
@@ -6,10 +7,26 @@ export const DEFAULTS = {
   defaultModel: "gpt-image-1-mini",
   allowedModels: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini"],
   upstreamTimeoutMs: 5 * 60_000,
+  openaiBaseUrl: "https://api.openai.com",
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  retryBudgetMs: 30_000,
+  coolOffMs: 60_000,
 } as const;
 
-/** How the app reaches the relay. */
-export type EgressConfig = { kind: "binding" } | { kind: "relay_url"; baseUrl: string };
+/** How the app reaches OpenAI: the routes in order, and the limits of each stage of a call. */
+export interface EgressConfig {
+  routes: EgressRoute[];
+  /** Where proxy routes send calls (OPENAI_BASE_URL); relays use their own. */
+  openaiBaseUrl: string;
+  /** The key proxy routes send; relays hold their own. Set when a proxy route is configured. */
+  openaiApiKey?: string;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  retryBudgetMs: number;
+  coolOffMs: number;
+}
 
 export interface AppConfig {
   provider: "openai";
@@ -48,13 +65,13 @@ export function parseConfig(env: AppBindings): { config?: AppConfig; problems: C
     problems.push({ setting: "DEFAULT_MODEL", problem: "must be one of ALLOWED_MODELS" });
   }
 
-  const egress = parseEgress(env, problems);
-
   const timeoutText = env.UPSTREAM_TIMEOUT_MS?.trim();
   const upstreamTimeoutMs = timeoutText ? Number(timeoutText) : DEFAULTS.upstreamTimeoutMs;
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     problems.push({ setting: "UPSTREAM_TIMEOUT_MS", problem: "must be a positive whole number of milliseconds" });
   }
+
+  const egress = parseEgress(env, problems, upstreamTimeoutMs);
 
   if (problems.length > 0 || !egress) return { problems };
   return {
@@ -71,34 +88,76 @@ export function parseConfig(env: AppBindings): { config?: AppConfig; problems: C
   };
 }
 
-function parseEgress(env: AppBindings, problems: ConfigProblem[]): EgressConfig | undefined {
-  const proxy = env.OPENAI_PROXY?.trim() ?? "";
-  if (proxy === "" || proxy === "relay:") {
-    if (!env.RELAY) {
-      problems.push({ setting: "RELAY", problem: "service binding missing (needed while OPENAI_PROXY is unset)" });
-      return undefined;
-    }
-    return { kind: "binding" };
-  }
-  let url: URL;
-  try {
-    url = new URL(proxy);
-  } catch {
-    problems.push({ setting: "OPENAI_PROXY", problem: "is not a URL; leave it unset to use the RELAY binding" });
-    return undefined;
-  }
-  if (url.protocol !== "https:" || url.username || url.password || url.search || url.hash) {
+function parseEgress(env: AppBindings, problems: ConfigProblem[], upstreamTimeoutMs: number): EgressConfig | undefined {
+  const before = problems.length;
+  const { routes, problems: entryProblems } = parseRoutes(env.OPENAI_PROXY);
+  for (const p of entryProblems) problems.push({ setting: "OPENAI_PROXY", problem: `entry ${p.entry} ${p.problem}` });
+
+  const kinds = new Set(routes.map((r) => r.kind));
+  if (kinds.has("binding") && !env.RELAY) {
     problems.push({
-      setting: "OPENAI_PROXY",
-      problem: "must be an https:// URL of a relay, without credentials or query",
+      setting: "RELAY",
+      problem: "service binding missing (needed while OPENAI_PROXY is unset or has relay:)",
     });
-    return undefined;
   }
-  if (!env.RELAY_TOKEN) {
+  if (kinds.has("relay_url") && !env.RELAY_TOKEN) {
     problems.push({ setting: "RELAY_TOKEN", problem: "required when OPENAI_PROXY is a relay URL" });
+  }
+  if (kinds.has("proxy") && !env.OPENAI_API_KEY) {
+    problems.push({
+      setting: "OPENAI_API_KEY",
+      problem: "required when OPENAI_PROXY has an http:// proxy (the app then calls OpenAI itself)",
+    });
+  }
+  const openaiBaseUrl = parseBaseUrl(env.OPENAI_BASE_URL, problems);
+  const ms = (setting: keyof AppBindings, fallback: number, min: number) =>
+    msSetting(env[setting] as string | undefined, setting, fallback, min, problems);
+  const egress: EgressConfig = {
+    routes,
+    openaiBaseUrl: openaiBaseUrl ?? DEFAULTS.openaiBaseUrl,
+    openaiApiKey: kinds.has("proxy") ? env.OPENAI_API_KEY : undefined,
+    connectTimeoutMs: ms("EGRESS_CONNECT_TIMEOUT_MS", DEFAULTS.connectTimeoutMs, 1),
+    headersTimeoutMs: ms("EGRESS_HEADERS_TIMEOUT_MS", upstreamTimeoutMs, 1),
+    idleTimeoutMs: ms("EGRESS_IDLE_TIMEOUT_MS", DEFAULTS.idleTimeoutMs, 1),
+    retryBudgetMs: ms("EGRESS_RETRY_BUDGET_MS", DEFAULTS.retryBudgetMs, 0),
+    coolOffMs: ms("EGRESS_COOLOFF_MS", DEFAULTS.coolOffMs, 0),
+  };
+  return problems.length > before ? undefined : egress;
+}
+
+/** OPENAI_BASE_URL for proxy routes: http(s), no credentials or query; a path prefix is kept. */
+function parseBaseUrl(value: string | undefined, problems: ConfigProblem[]): string | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+    problems.push({ setting: "OPENAI_BASE_URL", problem: "must be an http(s):// URL without credentials or query" });
     return undefined;
   }
-  return { kind: "relay_url", baseUrl: url.href.replace(/\/+$/, "") };
+  return url.href.replace(/\/+$/, "");
+}
+
+/** A whole number of milliseconds, at least `min`; the default when unset. */
+function msSetting(
+  value: string | undefined,
+  setting: string,
+  fallback: number,
+  min: number,
+  problems: ConfigProblem[],
+): number {
+  const text = value?.trim();
+  if (!text) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    problems.push({ setting, problem: `must be a whole number of milliseconds, at least ${min}` });
+    return fallback;
+  }
+  return n;
 }
 
 const cache = new WeakMap<object, AppConfig>();

@@ -5,7 +5,7 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { Admission } from "../guard/admission";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
-import { callRelay } from "../upstream/egress";
+import { callRelay, EGRESS_ROUTE_HEADER } from "../upstream/egress";
 import { upstreamFailure } from "../upstream/errors";
 import { imageBytes } from "../upstream/image-bytes";
 import { type PartialImage, readAnswer } from "../upstream/read-answer";
@@ -89,7 +89,11 @@ export async function runJob(
     signal,
     body: upstreamBody(req, job),
     contentType: "application/json",
+    log: job.log,
   });
+  // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
+  const route = res.headers.get(EGRESS_ROUTE_HEADER);
+  if (route) c.header(EGRESS_ROUTE_HEADER, route);
   if (!res.ok) throw await upstreamFailure(res, job.log);
   const answer = await readAnswer(res, job.log, onPartial);
 

@@ -1,11 +1,11 @@
+import { createLogger, type Logger } from "../../../shared/log";
 import type { AppConfig } from "../config";
+import { sendCall } from "../egress/call";
+import { describeRoutes } from "../egress/routes";
 import type { AppBindings } from "../env";
 
-/** Header the relay checks when it has a RELAY_TOKEN; the relay never forwards it upstream. */
-export const RELAY_TOKEN_HEADER = "X-Relay-Token";
-
-/** Service bindings need an absolute URL; its host is never resolved. */
-const BINDING_ORIGIN = "https://relay.internal";
+export { EGRESS_ROUTE_HEADER } from "../egress/call";
+export { RELAY_TOKEN_HEADER } from "../egress/relay-call";
 
 export interface RelayCall {
   method: "GET" | "POST";
@@ -14,26 +14,33 @@ export interface RelayCall {
   signal: AbortSignal;
   body?: BodyInit;
   contentType?: string;
+  /** The request's logger; egress lines (route, retries, failovers) go there. */
+  log?: Logger;
 }
 
 /**
- * Sends a request to the relay over the configured route. Headers are built here from scratch:
- * nothing of the end user's request (IP, country, cookies) is ever copied onto it.
+ * Sends a call to OpenAI's API over the configured egress routes (OPENAI_PROXY), with failover,
+ * safe retries and per-stage time limits (see egress/call.ts). Resolves with the answer, whatever
+ * its status, its body streaming, and `x-egress-route` naming the route that served it. Rejects
+ * with an ApiError when no route could be used or the call failed after it was sent, or with the
+ * signal's reason when `call.signal` aborts. Headers are built from scratch: nothing of the end
+ * user's request (IP, country, cookies) is ever copied onto it.
  */
-export function callRelay(env: AppBindings, config: AppConfig, call: RelayCall): Promise<Response> {
-  const headers = new Headers({ accept: "application/json", "x-request-id": call.requestId });
-  if (call.contentType) headers.set("content-type", call.contentType);
-  if (config.relayToken) headers.set(RELAY_TOKEN_HEADER, config.relayToken);
-  const init: RequestInit = { method: call.method, headers, body: call.body, signal: call.signal };
-
-  if (config.egress.kind === "relay_url") {
-    return fetch(config.egress.baseUrl + call.path, init);
+export async function callRelay(env: AppBindings, config: AppConfig, call: RelayCall): Promise<Response> {
+  const log = call.log ?? createLogger("app", { request_id: call.requestId });
+  let body: Uint8Array | ReadableStream<Uint8Array> | undefined;
+  let contentType = call.contentType;
+  if (call.body instanceof ReadableStream) body = call.body;
+  else if (call.body !== undefined && call.body !== null) {
+    // Read once into bytes so that a failover or a rate-limit retry can send the same body again.
+    const carrier = new Request("https://body.invalid/", { method: "POST", body: call.body });
+    body = new Uint8Array(await carrier.arrayBuffer());
+    contentType ??= carrier.headers.get("content-type") ?? undefined;
   }
-  // getConfig() has checked that the binding exists when this route is chosen.
-  return (env.RELAY as Fetcher).fetch(new Request(BINDING_ORIGIN + call.path, init));
+  return sendCall(env, config, { ...call, body, contentType }, log);
 }
 
-/** Describes the route for logs and health, without any secret in it. */
+/** Describes the routes for logs and health, without any secret in them. */
 export function describeEgress(config: AppConfig): string {
-  return config.egress.kind === "binding" ? "relay binding" : `relay at ${new URL(config.egress.baseUrl).host}`;
+  return describeRoutes(config.egress.routes);
 }

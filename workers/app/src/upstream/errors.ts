@@ -28,6 +28,7 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
     upstream_code: err.code,
     upstream_type: err.type,
     upstream_request_id: res.headers.get("x-request-id") ?? undefined,
+    egress_route: res.headers.get("x-egress-route") ?? undefined,
     upstream_message: err.message ? redactSecrets(err.message).slice(0, 300) : undefined,
   };
 

@@ -54,7 +54,13 @@ export async function readAnswer(
 ): Promise<UpstreamAnswer> {
   const type = res.headers.get("content-type") ?? "";
   if (!type.startsWith("text/event-stream")) {
-    const parsed = z.safeParse(imagesResponseSchema, await res.json().catch(() => undefined));
+    // A body that fails as it streams (the egress layer's idle limit, a cut) is that error; only
+    // text that is not JSON is an unreadable answer.
+    const json = await res.json().catch((err) => {
+      if (err instanceof ApiError) throw err;
+      return undefined;
+    });
+    const parsed = z.safeParse(imagesResponseSchema, json);
     if (!parsed.success) {
       log.error("Image API answer did not have the expected shape", { issue: parsed.error.issues[0]?.message });
       throw unreadable();

@@ -1,0 +1,297 @@
+/**
+ * Faults on the way to OpenAI, through a real forward proxy (tinyproxy): for each, the app's
+ * answer, how many calls reached the upstream (never two for one billed generation) and the log
+ * line that explains it. Upstreams: the OpenAI stand-in (its prompt directives) and, for faults
+ * it can't stage, a raw TCP upstream (helpers/fault-upstream.ts).
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
+import { expectError, generate } from "../helpers/api.ts";
+import { FaultUpstream } from "../helpers/fault-upstream.ts";
+import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { freePort, startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+/** Limits short enough for tests; cool-off off here (egress-routes.test.ts covers it). */
+const LIMITS = {
+  EGRESS_CONNECT_TIMEOUT_MS: "1500",
+  EGRESS_HEADERS_TIMEOUT_MS: "1000",
+  EGRESS_IDLE_TIMEOUT_MS: "1000",
+  EGRESS_RETRY_BUDGET_MS: "3000",
+  EGRESS_COOLOFF_MS: "0",
+  UPSTREAM_TIMEOUT_MS: "20000",
+};
+
+let standIn: OpenAIStandIn;
+let refusedRegion: OpenAIStandIn;
+let fault: FaultUpstream;
+let proxy: Tinyproxy;
+let closedPort: number;
+let silent: Server;
+const silentSockets = new Set<Socket>();
+let viaStandIn: Stack;
+let viaFault: Stack;
+
+beforeAll(async () => {
+  standIn = await new OpenAIStandIn({ apiKey: TEST_KEY }).start();
+  refusedRegion = await new OpenAIStandIn({ apiKey: TEST_KEY, country: "RU" }).start();
+  fault = await new FaultUpstream().start();
+  closedPort = await freePort();
+  // Accepts TCP and never says a word: a proxy that hangs.
+  silent = createServer((socket) => {
+    silentSockets.add(socket);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  proxy = await startTinyproxy({
+    user: "fault-user",
+    password: "fault-Pa55",
+    connectPorts: [portOf(standIn.url), portOf(refusedRegion.url), fault.port, closedPort],
+  });
+  const vars = (baseUrl: string) => ({
+    ...LIMITS,
+    OPENAI_PROXY: proxy.url(),
+    OPENAI_BASE_URL: baseUrl,
+    OPENAI_API_KEY: TEST_KEY,
+  });
+  viaStandIn = await startStack({ appVars: vars(standIn.url) });
+  viaFault = await startStack({ appVars: vars(fault.url) });
+});
+afterAll(async () => {
+  await viaStandIn?.stop();
+  await viaFault?.stop();
+  await proxy?.stop();
+  for (const socket of silentSockets) socket.destroy();
+  await new Promise((r) => silent?.close(r));
+  await fault?.stop();
+  await refusedRegion?.stop();
+  await standIn?.stop();
+});
+beforeEach(() => {
+  standIn.reset();
+  refusedRegion.reset();
+  fault.reset();
+});
+
+/** The log lines a stack wrote while `run` ran. */
+async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {
+  const before = stack.logs.length;
+  await run();
+  return stack.logs.slice(before).join("\n");
+}
+
+const ROUTE = () => `proxy:127.0.0.1:${proxy.port}`;
+
+describe("faults before the call is sent: safe to try the next route", () => {
+  it("connection refused by the proxy, only route: 502 upstream_error, 0 calls", async () => {
+    const stack = await startStack({
+      appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${closedPort}`, OPENAI_API_KEY: TEST_KEY },
+    });
+    try {
+      const lines = await logsOf(stack, async () => {
+        const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
+        expect(err.error.message).toContain(`could not connect to the proxy 127.0.0.1:${closedPort}`);
+      });
+      expect(lines).toContain(
+        `Egress route proxy:127.0.0.1:${closedPort} could not be used: could not connect to the proxy 127.0.0.1:${closedPort}; no route left`,
+      );
+      expect(stack.standIn.apiCalls).toHaveLength(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("connection refused by the upstream behind the proxy, then the relay: 200, 1 call", async () => {
+    const stack = await startStack({
+      appVars: {
+        ...LIMITS,
+        OPENAI_PROXY: `${proxy.url()},relay:`,
+        OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}`,
+        OPENAI_API_KEY: TEST_KEY,
+      },
+    });
+    try {
+      const lines = await logsOf(stack, async () => {
+        const res = await generate(stack, { prompt: "a fox" });
+        expect(res.status, await res.clone().text()).toBe(200);
+        await res.arrayBuffer();
+      });
+      expect(stack.standIn.apiCalls).toHaveLength(1);
+      expect(lines).toMatch(
+        /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
+      );
+      expect(lines).toContain("Egress route relay-binding served the call");
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("a proxy that never answers CONNECT: 504 upstream_timeout after the connect limit, 0 calls", async () => {
+    const port = (silent.address() as { port: number }).port;
+    const stack = await startStack({
+      appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${port}`, OPENAI_API_KEY: TEST_KEY },
+    });
+    try {
+      const started = Date.now();
+      const lines = await logsOf(stack, async () => {
+        await expectError(await generate(stack, { prompt: "a fox" }), 504, "upstream_timeout");
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+      expect(lines).toContain(`the proxy 127.0.0.1:${port} did not open a tunnel within 1500 ms; no route left`);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("region 403 on the first route only: the next route serves it; 2 calls, 1 billed", async () => {
+    const stack = await startStack({
+      appVars: {
+        ...LIMITS,
+        OPENAI_PROXY: `${proxy.url()},relay:`,
+        OPENAI_BASE_URL: refusedRegion.url,
+        OPENAI_API_KEY: TEST_KEY,
+      },
+    });
+    try {
+      const lines = await logsOf(stack, async () => {
+        const res = await generate(stack, { prompt: "a fox" });
+        expect(res.status, await res.clone().text()).toBe(200);
+        await res.arrayBuffer();
+      });
+      // The refused call did no work (OpenAI refuses before generating); the relay's is the one.
+      expect(refusedRegion.apiCalls).toHaveLength(1);
+      expect(stack.standIn.apiCalls).toHaveLength(1);
+      expect(lines).toContain(
+        `Egress route ${ROUTE()}: OpenAI refused the region this route leaves from (unsupported_country_region_territory); failing over to relay-binding`,
+      );
+      expect(lines).toContain("Egress route relay-binding served the call");
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("faults after the call is sent: never sent again", () => {
+  it("reset before the headers: 502 upstream_error, 1 call", async () => {
+    const lines = await logsOf(viaStandIn, async () => {
+      await expectError(await generate(viaStandIn, { prompt: "a fox [[reset]]" }), 502, "upstream_error");
+    });
+    expect(standIn.apiCalls).toHaveLength(1);
+    expect(lines).toContain(
+      `Egress route ${ROUTE()}: the connection broke before the answer's headers; not retried: the call may have been billed`,
+    );
+  });
+
+  it("reset mid-body: 502 upstream_error, 1 call", async () => {
+    fault.next({ kind: "reset_mid_body" });
+    const lines = await logsOf(viaFault, async () => {
+      await expectError(await generate(viaFault, { prompt: "a fox" }), 502, "upstream_error");
+    });
+    expect(fault.calls).toHaveLength(1);
+    expect(lines).toContain(`Egress route ${ROUTE()}: the answer broke off mid-body; not retried`);
+  });
+
+  it("truncated body (shorter than its Content-Length, then closed): 502 upstream_error, 1 call", async () => {
+    fault.next({ kind: "truncated" });
+    const lines = await logsOf(viaFault, async () => {
+      await expectError(await generate(viaFault, { prompt: "a fox" }), 502, "upstream_error");
+    });
+    expect(fault.calls).toHaveLength(1);
+    expect(lines).toContain(`Egress route ${ROUTE()}: the answer broke off mid-body; not retried`);
+    expect(lines).toMatch(/Http1Error: the body ended after \d+ of \d+ bytes/);
+  });
+
+  it("slow headers (past EGRESS_HEADERS_TIMEOUT_MS): 504 upstream_timeout, 1 call", async () => {
+    const lines = await logsOf(viaStandIn, async () => {
+      await expectError(await generate(viaStandIn, { prompt: "a fox [[slow=3000]]" }), 504, "upstream_timeout");
+    });
+    expect(standIn.apiCalls).toHaveLength(1);
+    expect(lines).toContain(`Egress route ${ROUTE()}: no answer headers in time; not retried`);
+  });
+
+  it("slow body (silent past EGRESS_IDLE_TIMEOUT_MS): 504 upstream_timeout, 1 call", async () => {
+    const lines = await logsOf(viaStandIn, async () => {
+      const res = await generate(viaStandIn, { prompt: "a fox [[hold]]" });
+      standIn.release();
+      await expectError(res, 504, "upstream_timeout");
+    });
+    expect(standIn.apiCalls).toHaveLength(1);
+    expect(lines).toContain(`Egress route ${ROUTE()}: the answer stalled mid-body past the idle limit; not retried`);
+  });
+
+  it("a slow body within the idle limit is fine: 200, 1 call", async () => {
+    fault.next({ kind: "slow_body", ms: 600 });
+    const res = await generate(viaFault, { prompt: "a fox" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await res.arrayBuffer();
+    expect(fault.calls).toHaveLength(1);
+  });
+
+  it("a burst of 5xx: each answer is 502 upstream_error after exactly 1 call; the route stays in use", async () => {
+    const lines = await logsOf(viaStandIn, async () => {
+      for (let i = 0; i < 4; i++) {
+        await expectError(await generate(viaStandIn, { prompt: `a fox ${i} [[server_error]]` }), 502, "upstream_error");
+      }
+      const res = await generate(viaStandIn, { prompt: "a fox after the burst" });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    });
+    expect(standIn.apiCalls).toHaveLength(5);
+    expect(lines.match(new RegExp(`Egress route ${ROUTE()} served the call`, "g"))).toHaveLength(5);
+    expect(lines).not.toMatch(/retrying|failing over/);
+  });
+});
+
+describe("rate limits: refused before any work, so retried within the budget", () => {
+  it("429 with retry-after-ms, then success: 200 after 2 calls, the wait honoured", async () => {
+    fault.next({
+      kind: "status",
+      status: 429,
+      headers: { "retry-after-ms": "400" },
+      body: { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } },
+    });
+    const started = Date.now();
+    const lines = await logsOf(viaFault, async () => {
+      const res = await generate(viaFault, { prompt: "a fox" });
+      expect(res.status, await res.clone().text()).toBe(200);
+      await res.arrayBuffer();
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(fault.calls).toHaveLength(2);
+    expect(lines).toContain(`Egress route ${ROUTE()}: rate limited (429); retrying the same route in 400 ms`);
+  });
+
+  it("429 whose retry-after passes the budget: 429 upstream_rate_limited with Retry-After, 2 calls", async () => {
+    // The stand-in asks for 2.5 s each time; the budget is 3 s: one retry fits, a second doesn't.
+    const lines = await logsOf(viaStandIn, async () => {
+      const res = await generate(viaStandIn, { prompt: "a fox [[rate_limit]]" });
+      expect(res.headers.get("retry-after")).toBe("3");
+      await expectError(res, 429, "upstream_rate_limited");
+    });
+    expect(standIn.apiCalls).toHaveLength(2);
+    expect(lines).toContain("rate limited (429); retrying the same route in 2500 ms");
+    expect(lines).toContain("rate limited (429); not retried: waiting 2500 ms would pass the retry budget of 3000 ms");
+  });
+
+  it("429 insufficient_quota is never retried: 502 upstream_error, 1 call", async () => {
+    const lines = await logsOf(viaStandIn, async () => {
+      await expectError(await generate(viaStandIn, { prompt: "a fox [[quota]]" }), 502, "upstream_error");
+    });
+    expect(standIn.apiCalls).toHaveLength(1);
+    expect(lines).not.toContain("retrying");
+  });
+});
+
+describe("answer framings through the tunnel", () => {
+  it.each([
+    ["chunked, 7-byte chunks", { kind: "ok", framing: "chunked", chunk: 7 } as const],
+    ["close-delimited", { kind: "ok", framing: "close" } as const],
+  ])("%s: 200", async (_label, answer) => {
+    fault.next(answer);
+    const res = await generate(viaFault, { prompt: "a fox" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await res.arrayBuffer();
+    expect(fault.calls).toHaveLength(1);
+  });
+});

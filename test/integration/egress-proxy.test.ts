@@ -1,0 +1,135 @@
+/**
+ * OPENAI_PROXY=http://user:pass@host:port: the app calls OpenAI itself through a real forward
+ * proxy (tinyproxy with Basic auth) over a CONNECT tunnel. Here the tunnel leads to the stand-in
+ * over plain HTTP (OPENAI_BASE_URL=http://...); egress-tls.test.ts covers TLS inside the tunnel.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
+import { expectError, generate } from "../helpers/api.ts";
+import { sseReader } from "../helpers/sse.ts";
+import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { freePort, startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
+
+const USER = "egress-user";
+const portOf = (url: string) => Number(new URL(url).port);
+const PASSWORD = "pr0xy-Pa55word-s3cret";
+
+describe("egress through an HTTP forward proxy (tinyproxy, Basic auth)", () => {
+  let upstream: OpenAIStandIn;
+  let proxy: Tinyproxy;
+  let closedPort: number;
+  const stacks: Stack[] = [];
+
+  const stackWith = async (appVars: Record<string, string>) => {
+    const stack = await startStack({
+      appVars: { OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: TEST_KEY, ...appVars },
+    });
+    stacks.push(stack);
+    return stack;
+  };
+
+  beforeAll(async () => {
+    upstream = await new OpenAIStandIn({ apiKey: TEST_KEY }).start();
+    closedPort = await freePort();
+    proxy = await startTinyproxy({ user: USER, password: PASSWORD, connectPorts: [portOf(upstream.url)] });
+  });
+  afterAll(async () => {
+    for (const s of stacks) await s.stop();
+    await proxy?.stop();
+    await upstream?.stop();
+  });
+  beforeEach(() => upstream.reset());
+
+  it("generates through the tunnel: one upstream call, the route logged, the relay unused", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url() });
+    const res = await generate(stack, { prompt: "a fox through a proxy" });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text).images).toHaveLength(1);
+    expect(upstream.apiCalls).toHaveLength(1);
+    expect(stack.standIn.apiCalls).toHaveLength(0);
+    const call = upstream.apiCalls[0];
+    expect(call?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
+    // Nothing about the proxy, the relay or the end user reaches the upstream.
+    expect(call?.headers["proxy-authorization"]).toBeUndefined();
+    expect(call?.headers["x-relay-token"]).toBeUndefined();
+    expect(call?.headers["x-forwarded-for"]).toBeUndefined();
+    expect(proxy.output()).toContain(`CONNECT 127.0.0.1:${portOf(upstream.url)}`);
+    const route = `proxy:127.0.0.1:${proxy.port}`;
+    expect(stack.logs.join("\n")).toContain(`Egress route ${route} served the call`);
+    expect(stack.logs.join("\n")).not.toContain(PASSWORD);
+  });
+
+  it("streams SSE through the tunnel as it arrives (chunked), not at the end", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url(), ALLOWED_MODELS: "gpt-image-1,gpt-image-1-mini" });
+    const res = await generate(stack, { prompt: "a fox [[hold]] [[gap=5]]", model: "gpt-image-1", stream: true });
+    const reader = sseReader(res);
+    expect((await reader.next())?.event).toBe("started");
+    // The stand-in holds the second partial and the completion until release().
+    expect((await reader.next())?.event).toBe("partial");
+    upstream.release();
+    expect((await reader.rest()).map((e) => e.event)).toEqual(["partial", "completed"]);
+    expect(upstream.apiCalls).toHaveLength(1);
+  });
+
+  it("wrong credentials: 502 upstream_error naming the proxy, never the password, nothing sent", async () => {
+    const wrong = "wr0ng-Pa55word-s3cret";
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url({ user: USER, password: wrong }) });
+    const res = await generate(stack, { prompt: "a fox" });
+    const err = await expectError(res, 502, "upstream_error");
+    expect(err.error.message).toContain(`proxy 127.0.0.1:${proxy.port}`);
+    // tinyproxy answers wrong credentials with 401 (407 when none are sent).
+    expect(err.error.message).toMatch(/refused the configured credentials \((401|407)\)/);
+    const everything = JSON.stringify(err) + stack.logs.join("\n");
+    expect(everything).not.toContain(wrong);
+    expect(everything).not.toContain(Buffer.from(`${USER}:${wrong}`).toString("base64"));
+    expect(upstream.apiCalls).toHaveLength(0);
+  });
+
+  it("/api/health through the proxy route: the models probe via the tunnel, verdict ok", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url() });
+    const res = await stack.app("/api/health");
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.egress).toMatchObject({
+      route: `proxy 127.0.0.1:${proxy.port}`,
+      reachable: true,
+      verdict: "ok",
+      key_accepted: true,
+      models_status: 200,
+    });
+    expect(upstream.requests.map((r) => r.path)).toEqual(["/v1/models"]);
+    expect(JSON.stringify(body)).not.toContain(PASSWORD);
+  });
+
+  it("/api/health through a proxy whose egress OpenAI refuses: region_blocked, 503", async () => {
+    const refused = await new OpenAIStandIn({ apiKey: TEST_KEY, country: "RU" }).start();
+    const local = await startTinyproxy({ user: USER, password: PASSWORD, connectPorts: [portOf(refused.url)] });
+    try {
+      const stack = await stackWith({ OPENAI_PROXY: local.url(), OPENAI_BASE_URL: refused.url });
+      const res = await stack.app("/api/health");
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body)).toBe(503);
+      expect(body.egress.verdict).toBe("region_blocked");
+    } finally {
+      await local.stop();
+      await refused.stop();
+    }
+  });
+
+  it("a proxy that refuses the tunnel (CONNECT to a port it does not allow) fails over to the relay", async () => {
+    const stack = await stackWith({
+      OPENAI_PROXY: `${proxy.url()},relay:`,
+      OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}`,
+    });
+    const res = await generate(stack, { prompt: "a fox" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await res.arrayBuffer();
+    expect(stack.standIn.apiCalls).toHaveLength(1);
+    const lines = stack.logs.join("\n");
+    expect(lines).toMatch(
+      /could not be used: the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(403\); failing over to relay-binding/,
+    );
+    expect(lines).toContain("Egress route relay-binding served the call");
+  });
+});

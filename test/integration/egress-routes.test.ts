@@ -1,0 +1,118 @@
+/**
+ * Route lists and their bookkeeping: a relay over the internet (https://), failover between
+ * routes, and the per-isolate cool-off of a route that keeps failing.
+ */
+import { describe, expect, it } from "vitest";
+import { generate } from "../helpers/api.ts";
+import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { freePort } from "../helpers/tinyproxy.ts";
+
+const TOKEN = "route-test-relay-token";
+
+async function withStack(options: Parameters<typeof startStack>[0], run: (s: Stack) => Promise<void>) {
+  const stack = await startStack(options);
+  try {
+    await run(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The log lines a stack wrote while `run` ran. */
+async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {
+  const before = stack.logs.length;
+  await run();
+  return stack.logs.slice(before).join("\n");
+}
+
+async function expectOk(stack: Stack, prompt = "a fox") {
+  const res = await generate(stack, { prompt });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await res.arrayBuffer();
+}
+
+describe("a relay reached over the internet (https://)", () => {
+  // The app's outbound fetch stands in for the internet: relay.example.com is the relay's own
+  // socket; other.example.com is a relay whose token differs. (Miniflare turns a throw here
+  // into a 500, so an unreachable relay is covered by the unit tests, in workerd.)
+  let relayUrl = "";
+  const outbound = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.host === "other.example.com") {
+      return Response.json(
+        { error: { message: "Invalid X-Relay-Token.", type: "relay_error", param: null, code: "relay_token_invalid" } },
+        { status: 403 },
+      );
+    }
+    return fetch(relayUrl + url.pathname, {
+      method: request.method,
+      // What a relay would receive over the internet (Node's fetch refuses a copied Host).
+      headers: Object.fromEntries([...request.headers].filter(([name]) => !["host", "content-length"].includes(name))),
+      body: request.method === "GET" ? undefined : await request.arrayBuffer(),
+    });
+  };
+  const start = async (proxyList: string, run: (s: Stack) => Promise<void>) =>
+    withStack(
+      {
+        appVars: { OPENAI_PROXY: proxyList, RELAY_TOKEN: TOKEN },
+        relayVars: { RELAY_TOKEN: TOKEN },
+        appOutbound: outbound,
+      },
+      async (stack) => {
+        relayUrl = stack.relayUrl;
+        await run(stack);
+      },
+    );
+
+  it("serves a generation and says which route did", () =>
+    start("https://relay.example.com", async (stack) => {
+      const lines = await logsOf(stack, () => expectOk(stack));
+      expect(lines).toContain("Egress route relay-url:relay.example.com served the call");
+      expect(stack.standIn.apiCalls).toHaveLength(1);
+    }));
+
+  it("a relay that refuses the app's token: failover to the next route; 1 call", () =>
+    start("https://other.example.com,relay:", async (stack) => {
+      const lines = await logsOf(stack, () => expectOk(stack));
+      expect(lines).toContain(
+        "Egress route relay-url:other.example.com: the relay refused the app (relay_token_invalid); check RELAY_TOKEN; failing over to relay-binding",
+      );
+      expect(lines).toContain("Egress route relay-binding served the call");
+      expect(stack.standIn.apiCalls).toHaveLength(1);
+    }));
+});
+
+describe("cool-off: a route that keeps failing is skipped, then tried again", () => {
+  it("three connect failures put the proxy in cool-off; after it, one more try", async () => {
+    const closed = await freePort();
+    const dead = `proxy:127.0.0.1:${closed}`;
+    await withStack(
+      {
+        appVars: {
+          OPENAI_PROXY: `http://127.0.0.1:${closed},relay:`,
+          OPENAI_API_KEY: TEST_KEY,
+          EGRESS_COOLOFF_MS: "1500",
+        },
+      },
+      async (stack) => {
+        const tries = await logsOf(stack, async () => {
+          for (let i = 0; i < 3; i++) await expectOk(stack);
+        });
+        expect(tries.match(new RegExp(`Egress route ${dead} could not be used`, "g"))).toHaveLength(3);
+        expect(tries).toContain(`Egress route ${dead} failed repeatedly; skipping it for 1500 ms`);
+
+        const skipped = await logsOf(stack, () => expectOk(stack));
+        expect(skipped).toContain(`Egress route ${dead} skipped: cooling off after repeated failures`);
+        expect(skipped).not.toContain(`Egress route ${dead} could not be used`);
+        expect(skipped).toContain("Egress route relay-binding served the call");
+
+        await new Promise((r) => setTimeout(r, 1600));
+        const again = await logsOf(stack, () => expectOk(stack));
+        expect(again).toContain(`Egress route ${dead} could not be used`);
+        // Back after one more failure, not three.
+        expect(again).toContain(`Egress route ${dead} failed repeatedly; skipping it for 1500 ms`);
+        expect(stack.standIn.apiCalls).toHaveLength(5);
+      },
+    );
+  });
+});

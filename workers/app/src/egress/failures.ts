@@ -1,0 +1,19 @@
+/**
+ * A route that could not be used before any byte of the call left: the proxy or relay was not
+ * reached, refused the tunnel or the app, or TLS failed. Nothing reached OpenAI, so nothing was
+ * billed, and the call may go to the next route. Messages name the route, never a credential.
+ */
+export type RouteFailureKind = "connect" | "connect_timeout" | "proxy_auth" | "tunnel_refused" | "tls";
+
+export class RouteError extends Error {
+  override name = "RouteError";
+
+  constructor(
+    readonly route: string,
+    readonly kind: RouteFailureKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

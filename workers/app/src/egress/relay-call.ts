@@ -1,0 +1,95 @@
+/**
+ * One call through a relay worker: the RELAY service binding, or a relay URL over the internet.
+ * The relay holds the key and talks to OpenAI; this side adds only the stage limits.
+ */
+import type { Logger } from "../../../shared/log";
+import type { EgressConfig } from "../config";
+import type { AppBindings } from "../env";
+import { afterSendError } from "./after-send";
+import { watchedBody } from "./body";
+import type { PreparedCall } from "./call";
+import { RouteError } from "./failures";
+import { errorName } from "./proxy-call";
+import type { BindingRoute, RelayUrlRoute } from "./routes";
+import { stageTimer } from "./timers";
+
+class HeadersTimeout extends Error {}
+
+/** Header the relay checks when it has a RELAY_TOKEN; the relay never forwards it upstream. */
+export const RELAY_TOKEN_HEADER = "X-Relay-Token";
+
+/** Service bindings need an absolute URL; its host is never resolved. */
+const BINDING_ORIGIN = "https://relay.internal";
+
+export async function callThroughRelay(
+  env: AppBindings,
+  route: BindingRoute | RelayUrlRoute,
+  egress: EgressConfig,
+  relayToken: string | undefined,
+  call: PreparedCall,
+  log: Logger,
+  onBodyFailure: () => void,
+): Promise<Response> {
+  // Headers built from scratch: nothing of the end user's request (IP, country, cookies).
+  const headers = new Headers({ accept: "application/json", "x-request-id": call.requestId });
+  if (call.contentType) headers.set("content-type", call.contentType);
+  if (relayToken) headers.set(RELAY_TOKEN_HEADER, relayToken);
+  // The timer both aborts the fetch and stops waiting for it (a binding may not heed the signal).
+  const cancel = new AbortController();
+  const timer = stageTimer(egress.headersTimeoutMs, call.signal, () => new HeadersTimeout());
+  const init: RequestInit = {
+    method: call.method,
+    headers,
+    body: call.body,
+    signal: AbortSignal.any([call.signal, cancel.signal]),
+  };
+  const started = Date.now();
+  let res: Response;
+  try {
+    res = await timer.race(
+      route.kind === "relay_url"
+        ? fetch(route.baseUrl + call.path, init)
+        : // getConfig() has checked that the binding exists when this route is configured.
+          (env.RELAY as Fetcher).fetch(new Request(BINDING_ORIGIN + call.path, init)),
+    );
+  } catch (err) {
+    if (call.signal.aborted) throw err;
+    if (err instanceof HeadersTimeout) {
+      cancel.abort();
+      throw afterSendError("headers_timeout", route.name, log, { timeout_ms: egress.headersTimeoutMs });
+    }
+    // fetch() reports a refused connection and a reset after sending alike (and reads the body
+    // first either way), so only a call that costs nothing may go to another route.
+    if (call.method === "GET") throw new RouteError(route.name, "connect", `the ${route.name} route failed`);
+    throw afterSendError("no_headers", route.name, log, { error: errorName(err), ms: Date.now() - started });
+  } finally {
+    timer.clear();
+  }
+
+  const out = new Headers(res.headers);
+  // The body is re-streamed as decoded bytes: its length and encoding are the runtime's to set.
+  for (const name of ["set-cookie", "content-length", "content-encoding"]) out.delete(name);
+  const reader = res.body?.getReader();
+  if (!reader) return new Response(null, { status: res.status, statusText: res.statusText, headers: out });
+  const body = watchedBody(
+    async () => {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    },
+    () => {
+      reader.cancel().catch(() => {});
+    },
+    {
+      idleMs: egress.idleTimeoutMs,
+      signal: call.signal,
+      fail: (reason, bytes, cause) => {
+        onBodyFailure();
+        return reason === "idle"
+          ? afterSendError("body_idle", route.name, log, { idle_ms: egress.idleTimeoutMs, bytes })
+          : afterSendError("body_broken", route.name, log, { bytes, error: errorName(cause) });
+      },
+      done: () => {},
+    },
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: out });
+}
