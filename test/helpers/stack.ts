@@ -104,3 +104,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
 }
+
+/** Runs `run` against a stack of its own, stopped afterwards whatever happens. */
+export async function withStack(options: StackOptions, run: (stack: Stack) => Promise<void>): Promise<void> {
+  const stack = await startStack(options);
+  try {
+    await run(stack);
+  } finally {
+    await stack.stop();
+  }
+}

@@ -4,19 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { generate } from "../helpers/api.ts";
-import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { type Stack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
 const TOKEN = "route-test-relay-token";
-
-async function withStack(options: Parameters<typeof startStack>[0], run: (s: Stack) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await run(stack);
-  } finally {
-    await stack.stop();
-  }
-}
 
 /** The log lines a stack wrote while `run` ran. */
 async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {

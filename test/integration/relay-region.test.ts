@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { generate } from "../helpers/api.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, withStack } from "../helpers/stack.ts";
 
 const TOKEN = "region-test-token";
 const GEN = "/v1/images/generations";
-
-async function withStack(options: Parameters<typeof startStack>[0], run: (s: Stack) => Promise<void>) {
-  const stack = await startStack(options);
-  try {
-    await run(stack);
-  } finally {
-    await stack.stop();
-  }
-}
 
 const call = (stack: Stack, prompt: string) =>
   stack.relay(GEN, {
