@@ -82,6 +82,14 @@ describe("POST /api/generate/image with stream: true", () => {
     expect(err.error.request_id).toBe(res.headers.get("x-request-id"));
   });
 
+  it("a streamed rate limit carries retry_after in the error event (its headers are long gone)", async () => {
+    const res = await generate(stack, { prompt: "a fox [[rate_limit]]", stream: true });
+    const events = await sseReader(res).rest();
+    const err = events.at(-1)?.data as { error: { code: string; retry_after: number } };
+    expect(err.error.code).toBe("upstream_rate_limited");
+    expect(err.error.retry_after).toBeGreaterThanOrEqual(1);
+  });
+
   it("invalid input is still a plain 400 before any stream", async () => {
     const res = await generate(stack, { prompt: "", stream: true });
     await expectError(res, 400, "invalid_request");

@@ -57,6 +57,7 @@ function errorFrom(error, requestId, retryAfter) {
     // The server's words are shown only where they tell the user what to fix (which setting).
     detail: error?.code === "invalid_request" && typeof error.message === "string" ? error.message : undefined,
     requestId: error?.request_id ?? requestId,
-    retryAfter: Number.parseInt(retryAfter ?? "", 10) || undefined,
+    retryAfter:
+      Number.parseInt(retryAfter ?? "", 10) || (Number(error?.retry_after) > 0 ? Number(error.retry_after) : undefined),
   };
 }

@@ -47,7 +47,10 @@ export class ApiError extends Error {
   }
 }
 
-/** `{"error": {"code", "message", "type", "param"?, "request_id"}}`: OpenAI's shape plus our id. */
+/**
+ * `{"error": {"code", "message", "type", "param"?, "retry_after"?, "request_id"}}`: OpenAI's shape
+ * plus our id, and the seconds to wait when there is a Retry-After.
+ */
 export function errorEnvelope(err: ApiError, requestId: string) {
   return {
     error: {
@@ -55,6 +58,8 @@ export function errorEnvelope(err: ApiError, requestId: string) {
       message: err.message,
       type: ERROR_CODES[err.code].type,
       ...(err.param === undefined ? {} : { param: err.param }),
+      // Also in the body, for streamed errors, whose headers went out before the error happened.
+      ...(err.headers["Retry-After"] ? { retry_after: Number(err.headers["Retry-After"]) } : {}),
       request_id: requestId,
     },
   };
