@@ -1,3 +1,5 @@
+import { passedHeaders } from "../../shared/openai-headers";
+
 /**
  * Header policy. Upstream headers are built from an allowlist, never copied: whatever identifies
  * the end user (cf-connecting-ip, x-forwarded-for, cookie, ...) or the relay's own access token
@@ -26,23 +28,9 @@ export function buildUpstreamHeaders(incoming: Headers, apiKey: string | undefin
   return out;
 }
 
-/** Response headers passed back: what clients use for content handling, tracing and rate limits. */
-const DOWNSTREAM_RESPONSE_HEADERS = [
-  "content-type",
-  "x-request-id",
-  "openai-processing-ms",
-  "openai-version",
-  "retry-after",
-  "retry-after-ms",
-];
-
+/** Response headers passed back: OpenAI's allowlisted ones, plus our own request id. */
 export function buildDownstreamHeaders(upstream: Headers, requestId: string): Headers {
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (DOWNSTREAM_RESPONSE_HEADERS.includes(name) || name.startsWith("x-ratelimit-")) {
-      out.set(name, value);
-    }
-  }
+  const out = passedHeaders(upstream);
   // OpenAI's own id stays in x-request-id (clients read it there); ours goes alongside.
   out.set("x-relay-request-id", requestId);
   return out;

@@ -37,23 +37,4 @@ export function afterSendError(
   }
 }
 
-/** Response headers worth passing on: content handling, tracing, rate limits. */
-const PASSED_HEADERS = [
-  "content-type",
-  "x-request-id",
-  "openai-processing-ms",
-  "openai-version",
-  "retry-after",
-  "retry-after-ms",
-];
-
-/** Copies the allowlisted headers; never set-cookie, cf-* or the proxy's own. */
-export function passedHeaders(from: Headers): Headers {
-  const out = new Headers();
-  for (const [name, value] of from) {
-    if (PASSED_HEADERS.includes(name) || name.startsWith("x-ratelimit-")) {
-      out.append(name, value);
-    }
-  }
-  return out;
-}
+export { passedHeaders } from "../../../shared/openai-headers";
