@@ -22,9 +22,17 @@ export class EgressFallback extends DurableObject<RelayEnv> {
   }
 }
 
-/** The fallback's stub, or undefined when it is disabled or not bound. */
+/** Whether a region-blocked call may be sent again from the fallback location. */
+export function fallbackEnabled(env: RelayEnv): boolean {
+  return env.EGRESS_FALLBACK !== undefined && env.REGION_FALLBACK?.trim().toLowerCase() !== "off";
+}
+
+/**
+ * The fallback's stub, or undefined when it is disabled or not bound. Made only when needed:
+ * most calls are never region-blocked, and the stub is not free on the hot path.
+ */
 export function fallbackEgress(env: RelayEnv): DurableObjectStub | undefined {
-  if (!env.EGRESS_FALLBACK || env.REGION_FALLBACK?.trim().toLowerCase() === "off") return undefined;
+  if (!fallbackEnabled(env) || !env.EGRESS_FALLBACK) return undefined;
   const id = env.EGRESS_FALLBACK.idFromName(FALLBACK_LOCATION);
   return env.EGRESS_FALLBACK.get(id, { locationHint: FALLBACK_LOCATION });
 }

@@ -2,7 +2,7 @@ import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
 import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
 import { relayError } from "./errors";
-import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
+import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
 import type { ForwardedPath } from "./routes";
@@ -37,8 +37,8 @@ export async function forward(
   if (Number.isNaN(declared)) return relayError(400, "bad_content_length", "Unreadable Content-Length.", requestId);
   if (declared !== null && declared > maxBody) return tooLarge(maxBody, requestId);
 
-  const fallback = fallbackEgress(env);
-  const keep = fallback !== undefined && declared !== null && declared <= KEEP_BODY_BYTES;
+  const fallbackOn = fallbackEnabled(env);
+  const keep = fallbackOn && declared !== null && declared <= KEEP_BODY_BYTES;
   let overLimit = false;
   const overLimitAbort = new AbortController();
   let body: BodyInit | null = request.body;
@@ -97,9 +97,10 @@ export async function forward(
     "OpenAI refused the relay's egress region (unsupported_country_region_territory): the relay runs in a region OpenAI does not serve; check [placement] region in workers/relay/wrangler.toml",
     fields,
   );
-  if (!fallback || !keep) {
+  const fallback = keep ? fallbackEgress(env) : undefined;
+  if (!fallback) {
     log.warn("No fallback egress for this call", {
-      reason: !fallback ? "REGION_FALLBACK is off or unbound" : "request body too large to keep",
+      reason: !fallbackOn ? "REGION_FALLBACK is off or unbound" : "request body too large to keep",
     });
     return respond(text, upstream, "placed", requestId);
   }
