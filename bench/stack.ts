@@ -1,0 +1,141 @@
+/**
+ * The workers under test in one workerd process through Miniflare (no `wrangler dev` proxy in
+ * front): the app with R2 and its RELAY binding, the relay, the naive pass-through baseline, and
+ * a copy of the app whose bucket keeps nothing. Each gets a direct loopback socket, so the load
+ * generator reaches them all the same way. Bindings come from the real wrangler.toml files, as in
+ * test/helpers/stack.ts.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { findChildProcess } from "./proc.ts";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, "dist", "bench");
+const BENCH_KEY = "sk-bench-0123456789abcdefghijklmnopqrstuv";
+
+export interface BenchStack {
+  /** appNullR2: the same app bundle with IMAGES bound to a bucket that keeps nothing. */
+  urls: { app: string; appNullR2: string; relay: string; passthrough: string };
+  /** The workerd process that runs all the workers. */
+  workerdPid: number;
+  stop(): Promise<void>;
+}
+
+/** Bundles a worker the way the tests do (wrangler's own bundle differs only in metadata). */
+async function bundle(entry: string, name: string): Promise<string> {
+  const outfile = join(OUT, `${name}.js`);
+  mkdirSync(OUT, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2024",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*"],
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+function fromWrangler(configPath: string): V4WorkerOptions {
+  const path = join(ROOT, configPath);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path);
+  const { name } = unstable_readConfig({ config: path }, { hideWarnings: true });
+  const {
+    modulesRules: _rules,
+    rootPath: _root,
+    ...options
+  } = workerOptions as V4WorkerOptions & { rootPath?: string };
+  return { ...options, name } as V4WorkerOptions;
+}
+
+/** The app's options without its R2 bucket, whose binding name is then free for a stand-in. */
+function withoutR2(options: V4WorkerOptions): V4WorkerOptions {
+  const { r2Buckets: _r2, ...rest } = options as V4WorkerOptions & { r2Buckets?: unknown };
+  return rest as V4WorkerOptions;
+}
+
+const LOOPBACK_SOCKET = [{ host: "127.0.0.1", port: 0 }];
+
+/**
+ * The app's settings for the bench: per-client limits far above what the bench sends (all its
+ * requests come from one client), so the limiter still runs on every request but never refuses.
+ */
+const APP_BENCH_VARS = { RATE_LIMIT_PER_MINUTE: "1000000000", RATE_LIMIT_PER_DAY: "1000000000" };
+
+export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> {
+  const [app, relay] = await Promise.all([
+    bundle("workers/app/src/index.ts", "app"),
+    bundle("workers/relay/src/index.ts", "relay"),
+  ]);
+  const appConfig = fromWrangler("wrangler.toml");
+  const relayConfig = fromWrangler("workers/relay/wrangler.toml");
+
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      // Workers log a line per request; drop them instead of printing thousands of lines.
+      handleStructuredLogs: () => {},
+      workers: [
+        {
+          ...appConfig,
+          modules: true,
+          scriptPath: app,
+          unsafeDirectSockets: LOOPBACK_SOCKET,
+          bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
+        } as V4WorkerOptions,
+        {
+          ...withoutR2(appConfig),
+          name: "image-app-null-r2",
+          modules: true,
+          scriptPath: app,
+          unsafeDirectSockets: LOOPBACK_SOCKET,
+          bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
+          serviceBindings: { ...appConfig.serviceBindings, IMAGES: { name: "null-r2", entrypoint: "NullBucket" } },
+        } as V4WorkerOptions,
+        {
+          name: "null-r2",
+          modules: true,
+          scriptPath: join(ROOT, "bench", "workers", "null-r2.js"),
+          compatibilityDate: relayConfig.compatibilityDate,
+        } as V4WorkerOptions,
+        {
+          ...relayConfig,
+          modules: true,
+          scriptPath: relay,
+          unsafeDirectSockets: LOOPBACK_SOCKET,
+          bindings: { ...relayConfig.bindings, OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: BENCH_KEY },
+        } as V4WorkerOptions,
+        {
+          name: "passthrough",
+          modules: true,
+          scriptPath: join(ROOT, "bench", "workers", "passthrough.js"),
+          compatibilityDate: relayConfig.compatibilityDate,
+          unsafeDirectSockets: LOOPBACK_SOCKET,
+          bindings: { UPSTREAM: upstreamUrl },
+        } as V4WorkerOptions,
+      ],
+    }),
+  );
+  await mf.ready;
+  const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "");
+  const workerdPid = findChildProcess(process.pid, "workerd");
+  if (workerdPid === undefined) throw new Error("no workerd child process found under this process");
+
+  return {
+    urls: {
+      app: await url("image-app"),
+      appNullR2: await url("image-app-null-r2"),
+      relay: await url("image-relay"),
+      passthrough: await url("passthrough"),
+    },
+    workerdPid,
+    stop: () => mf.dispose(),
+  };
+}
