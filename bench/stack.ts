@@ -15,7 +15,7 @@ import { findChildProcess } from "./proc.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist", "bench");
-const BENCH_KEY = "sk-bench-0123456789abcdefghijklmnopqrstuv";
+const BENCH_KEY = "sk-bench-not-a-real-key-0001";
 
 export interface BenchStack {
   /** appNullR2: the same app bundle with IMAGES bound to a bucket that keeps nothing. */

@@ -9,7 +9,7 @@ import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangle
 import { OpenAIStandIn, type StandInOptions } from "../../tools/openai-stand-in/server.ts";
 import { buildWorkers, ROOT } from "./build.ts";
 
-export const TEST_KEY = "sk-test-0123456789abcdefghijklmnopqrstuv";
+export const TEST_KEY = "sk-test-not-a-real-key-0001";
 
 export interface StackOptions {
   appVars?: Record<string, string>;

@@ -64,7 +64,7 @@ describe("upstream errors through the relay", () => {
 
 describe("a wrong API key", () => {
   let stack: Stack;
-  const wrongKey = "sk-proj-WRONGwrongWRONGwrong0123456789";
+  const wrongKey = "sk-proj-WRONGwrong-fake-012";
   beforeAll(async () => {
     stack = await startStack({ relayVars: { OPENAI_API_KEY: wrongKey } });
   });
