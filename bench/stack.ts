@@ -5,15 +5,13 @@
  * generator reaches them all the same way. Bindings come from the real wrangler.toml files, as in
  * test/helpers/stack.ts.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
-import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { bundleWorker, ROOT, workerOptionsFrom } from "../tools/workers-build.ts";
 import { findChildProcess } from "./proc.ts";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export { ROOT };
+
 const OUT = join(ROOT, "dist", "bench");
 const BENCH_KEY = "sk-bench-not-a-real-key-0001";
 
@@ -23,37 +21,6 @@ export interface BenchStack {
   /** The workerd process that runs all the workers. */
   workerdPid: number;
   stop(): Promise<void>;
-}
-
-/** Bundles a worker the way the tests do (wrangler's own bundle differs only in metadata). */
-async function bundle(entry: string, name: string): Promise<string> {
-  const outfile = join(OUT, `${name}.js`);
-  mkdirSync(OUT, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, entry)],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2024",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    logLevel: "warning",
-  });
-  return outfile;
-}
-
-function fromWrangler(configPath: string): V4WorkerOptions {
-  const path = join(ROOT, configPath);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path);
-  const { name } = unstable_readConfig({ config: path }, { hideWarnings: true });
-  const {
-    modulesRules: _rules,
-    rootPath: _root,
-    ...options
-  } = workerOptions as V4WorkerOptions & { rootPath?: string };
-  return { ...options, name } as V4WorkerOptions;
 }
 
 /** The app's options without its R2 bucket, whose binding name is then free for a stand-in. */
@@ -72,11 +39,11 @@ const APP_BENCH_VARS = { RATE_LIMIT_PER_MINUTE: "1000000000", RATE_LIMIT_PER_DAY
 
 export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> {
   const [app, relay] = await Promise.all([
-    bundle("workers/app/src/index.ts", "app"),
-    bundle("workers/relay/src/index.ts", "relay"),
+    bundleWorker("workers/app/src/index.ts", "app", OUT),
+    bundleWorker("workers/relay/src/index.ts", "relay", OUT),
   ]);
-  const appConfig = fromWrangler("wrangler.toml");
-  const relayConfig = fromWrangler("workers/relay/wrangler.toml");
+  const appConfig = workerOptionsFrom("wrangler.toml");
+  const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
 
   const mf = new Miniflare(
     convertV4MiniflareOptions({

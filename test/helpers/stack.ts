@@ -5,9 +5,9 @@
  */
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
-import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { OpenAIStandIn, type StandInOptions } from "../../tools/openai-stand-in/server.ts";
-import { buildWorkers, ROOT } from "./build.ts";
+import { workerOptionsFrom } from "../../tools/workers-build.ts";
+import { buildWorkers } from "./build.ts";
 
 export const TEST_KEY = "sk-test-not-a-real-key-0001";
 
@@ -35,28 +35,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function fromWrangler(configPath: string): V4WorkerOptions {
-  const path = join(ROOT, configPath);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path);
-  const { name } = unstable_readConfig({ config: path }, { hideWarnings: true });
-  // We hand Miniflare one bundled file, so wrangler's module rules and root don't apply.
-  const {
-    modulesRules: _rules,
-    rootPath: _root,
-    ...options
-  } = workerOptions as V4WorkerOptions & {
-    rootPath?: string;
-  };
-  return { ...options, name } as V4WorkerOptions;
-}
-
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scripts = await buildWorkers();
   const standIn = await new OpenAIStandIn({ apiKey: TEST_KEY, ...options.standIn }).start();
   const logs: string[] = [];
 
-  const appConfig = fromWrangler("wrangler.toml");
-  const relayConfig = fromWrangler("workers/relay/wrangler.toml");
+  const appConfig = workerOptionsFrom("wrangler.toml");
+  const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
   // Miniflare 5 takes a new options shape; wrangler still speaks the v4 one, hence the conversion.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
