@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../../../shared/log";
 import { ApiError } from "../errors";
+import type { BodyWatch } from "./body";
 
 export type AfterSendFailure = "no_headers" | "headers_timeout" | "body_broken" | "body_idle";
 
@@ -38,3 +39,37 @@ export function afterSendError(
 }
 
 export { passedHeaders } from "../../../shared/openai-headers";
+
+/**
+ * An error's class name, for logs (messages may carry addresses or worse); the HTTP/1.1 reader's
+ * own message says only what broke, so it goes too.
+ */
+export function errorName(err: unknown): string {
+  if (err instanceof Error) return err.name === "Http1Error" ? `Http1Error: ${err.message}` : err.name;
+  return "unknown";
+}
+
+/**
+ * How every route watches an answer's body: the idle limit, the caller's signal, and a stall or a
+ * break logged and turned into the app's error, counting against the route's cool-off.
+ */
+export function routeBodyWatch(
+  route: string,
+  idleMs: number,
+  signal: AbortSignal,
+  log: Logger,
+  onBodyFailure: () => void,
+  done: () => void = () => {},
+): BodyWatch {
+  return {
+    idleMs,
+    signal,
+    fail: (reason, bytes, cause) => {
+      onBodyFailure();
+      return reason === "idle"
+        ? afterSendError("body_idle", route, log, { idle_ms: idleMs, bytes })
+        : afterSendError("body_broken", route, log, { bytes, error: errorName(cause) });
+    },
+    done,
+  };
+}

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../../../shared/log";
 import type { EgressConfig } from "../config";
-import { afterSendError, passedHeaders } from "./after-send";
+import { afterSendError, errorName, passedHeaders, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
 import type { PreparedCall } from "./call";
 import { ByteSource, bodyFraming, encodeChunk, LAST_CHUNK, readBody, readResponseHead, requestHead } from "./http1";
@@ -90,20 +90,10 @@ export async function callThroughProxy(
         return next.done ? undefined : next.value;
       },
       close,
-      {
-        idleMs: egress.idleTimeoutMs,
-        signal: call.signal,
-        fail: (reason, bytes, cause) => {
-          onBodyFailure();
-          return reason === "idle"
-            ? afterSendError("body_idle", route.name, log, { idle_ms: egress.idleTimeoutMs, bytes })
-            : afterSendError("body_broken", route.name, log, { bytes, error: errorName(cause) });
-        },
-        done: () => {
-          close();
-          release();
-        },
-      },
+      routeBodyWatch(route.name, egress.idleTimeoutMs, call.signal, log, onBodyFailure, () => {
+        close();
+        release();
+      }),
     );
     return new Response(body, { status: answer.status, statusText: answer.statusText, headers: out });
   } catch (err) {
@@ -133,10 +123,4 @@ async function send(
     if (value.byteLength > 0) await writer.write(encodeChunk(value));
   }
   await writer.write(LAST_CHUNK);
-}
-
-/** An error's class name, for logs (messages may carry addresses or worse). */
-export function errorName(err: unknown): string {
-  if (err instanceof Error) return err.name === "Http1Error" ? `Http1Error: ${err.message}` : err.name;
-  return "unknown";
 }

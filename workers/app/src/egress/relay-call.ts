@@ -5,11 +5,10 @@
 import type { Logger } from "../../../shared/log";
 import type { EgressConfig } from "../config";
 import type { AppBindings } from "../env";
-import { afterSendError } from "./after-send";
+import { afterSendError, errorName, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
 import type { PreparedCall } from "./call";
 import { RouteError } from "./failures";
-import { errorName } from "./proxy-call";
 import type { BindingRoute, RelayUrlRoute } from "./routes";
 import { stageTimer } from "./timers";
 
@@ -79,17 +78,7 @@ export async function callThroughRelay(
     () => {
       chunks.cancel().catch(() => {});
     },
-    {
-      idleMs: egress.idleTimeoutMs,
-      signal: call.signal,
-      fail: (reason, bytes, cause) => {
-        onBodyFailure();
-        return reason === "idle"
-          ? afterSendError("body_idle", route.name, log, { idle_ms: egress.idleTimeoutMs, bytes })
-          : afterSendError("body_broken", route.name, log, { bytes, error: errorName(cause) });
-      },
-      done: () => {},
-    },
+    routeBodyWatch(route.name, egress.idleTimeoutMs, call.signal, log, onBodyFailure),
   );
   return new Response(body, { status: res.status, statusText: res.statusText, headers: out });
 }
