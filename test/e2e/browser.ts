@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { type Stack, startStack } from "../helpers/stack.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -66,6 +68,49 @@ export async function openPage(
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The stack for one e2e file (both workers in Miniflare, with the stand-in) and the page under
+ * test: `load()` opens a fresh browser on the app, closed again after each test.
+ */
+export function usePageStack(): {
+  readonly appUrl: string;
+  readonly open: OpenPage | undefined;
+  /** A fresh browser on the app. */
+  load(options?: Parameters<typeof openPage>[0]): Promise<Page>;
+  /** A fresh browser not yet on any page (to set up routes first). */
+  blank(options?: Parameters<typeof openPage>[0]): Promise<Page>;
+} {
+  let stack: Stack | undefined;
+  let appUrl = "";
+  let open: OpenPage | undefined;
+  beforeAll(async () => {
+    stack = await startStack();
+    appUrl = (await stack.mf.ready).href;
+  });
+  afterAll(() => stack?.stop());
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+  return {
+    get appUrl() {
+      return appUrl;
+    },
+    get open() {
+      return open;
+    },
+    async blank(options) {
+      open = await openPage(options);
+      return open.page;
+    },
+    async load(options) {
+      const page = await this.blank(options);
+      await page.goto(appUrl);
+      return page;
     },
   };
 }

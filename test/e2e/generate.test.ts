@@ -5,34 +5,23 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/build.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
-import { type OpenPage, openPage } from "./browser.ts";
+import { usePageStack } from "./browser.ts";
 
 const SHOTS = join(ROOT, "test-results", "e2e");
 
-let stack: Stack;
-let appUrl: string;
-let open: OpenPage | undefined;
+const ctx = usePageStack();
 
-beforeAll(async () => {
-  stack = await startStack();
-  appUrl = (await stack.mf.ready).href;
+beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
 });
-afterAll(() => stack?.stop());
-afterEach(async () => {
-  await open?.close();
-  open = undefined;
-});
 
-async function load(options?: Parameters<typeof openPage>[0]): Promise<Page> {
-  open = await openPage(options);
-  await open.page.goto(appUrl);
+async function load(options?: Parameters<typeof ctx.load>[0]): Promise<Page> {
+  const page = await ctx.load(options);
   // The choices come from GET /api/config; generating before they arrive would use other defaults.
-  await open.page.locator("#options").waitFor();
-  return open.page;
+  await page.locator("#options").waitFor();
+  return page;
 }
 
 /** The final image is on screen: loaded (naturalWidth > 0) from the app's own origin. */
@@ -41,14 +30,14 @@ async function expectFinalImage(page: Page): Promise<string> {
   await img.waitFor();
   await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBeGreaterThan(0);
   const src = await img.evaluate((i: HTMLImageElement) => i.currentSrc);
-  expect(new URL(src).origin).toBe(new URL(appUrl).origin);
+  expect(new URL(src).origin).toBe(new URL(ctx.appUrl).origin);
   expect(new URL(src).pathname).toMatch(/^\/api\/images\/[0-9a-f]{32}\.png$/);
   return src;
 }
 
 function foreignRequests(): string[] {
-  const origin = new URL(appUrl).origin;
-  return (open?.requests ?? []).filter((url) => !url.startsWith("data:") && new URL(url).origin !== origin);
+  const origin = new URL(ctx.appUrl).origin;
+  return (ctx.open?.requests ?? []).filter((url) => !url.startsWith("data:") && new URL(url).origin !== origin);
 }
 
 describe("generating on the page", () => {
@@ -82,7 +71,7 @@ describe("generating on the page", () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
     expect(foreignRequests()).toEqual([]);
-    expect(open?.pageErrors).toEqual([]);
+    expect(ctx.open?.pageErrors).toEqual([]);
   });
 
   it("explains a region block in plain words, with the request id for support", async () => {
@@ -116,8 +105,7 @@ describe("generating on the page", () => {
   });
 
   it("still generates, with the server's defaults, from a server without /api/config or streaming", async () => {
-    open = await openPage();
-    const page = open.page;
+    const page = await ctx.blank();
     await page.route("**/api/config", (route) => route.fulfill({ status: 404, body: "" }));
     // The real server, asked the old way: no stream field, JSON only.
     const sent: unknown[] = [];
@@ -130,7 +118,7 @@ describe("generating on the page", () => {
       expect(response.headers()["content-type"]).toMatch(/^application\/json/);
       await route.fulfill({ response });
     });
-    await page.goto(appUrl);
+    await page.goto(ctx.appUrl);
     await page.locator("#notice").waitFor();
     expect(await page.locator("#options").isHidden()).toBe(true);
 

@@ -2,30 +2,11 @@
  * The web page in a real browser: what it loads, its languages, its choices from /api/config and
  * this browser's history.
  */
-import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "../helpers/stack.ts";
-import { type OpenPage, openPage } from "./browser.ts";
+import { describe, expect, it } from "vitest";
+import { usePageStack } from "./browser.ts";
 
-let stack: Stack;
-let appUrl: string;
-let open: OpenPage | undefined;
-
-beforeAll(async () => {
-  stack = await startStack();
-  appUrl = (await stack.mf.ready).href;
-});
-afterAll(() => stack?.stop());
-afterEach(async () => {
-  await open?.close();
-  open = undefined;
-});
-
-async function load(options?: Parameters<typeof openPage>[0]): Promise<Page> {
-  open = await openPage(options);
-  await open.page.goto(appUrl);
-  return open.page;
-}
+const ctx = usePageStack();
+const load = (options?: Parameters<typeof ctx.load>[0]) => ctx.load(options);
 
 interface Config {
   default_model: string;
@@ -38,14 +19,14 @@ describe("the page", () => {
     await page.locator("#options").waitFor();
     await page.waitForLoadState("networkidle");
 
-    const origin = new URL(appUrl).origin;
-    const requests = open?.requests ?? [];
+    const origin = new URL(ctx.appUrl).origin;
+    const requests = ctx.open?.requests ?? [];
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((url) => !url.startsWith("data:") && new URL(url).origin !== origin)).toEqual([]);
     expect(requests).toContain(`${origin}/api/config`);
-    expect(open?.pageErrors).toEqual([]);
+    expect(ctx.open?.pageErrors).toEqual([]);
 
-    const config = (await (await fetch(new URL("/api/config", appUrl))).json()) as Config;
+    const config = (await (await fetch(new URL("/api/config", ctx.appUrl))).json()) as Config;
     expect(
       await page.locator("#model option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
     ).toEqual(config.models.map((m) => m.id));
@@ -59,7 +40,7 @@ describe("the page", () => {
   });
 
   it("sends its own security headers with the page", async () => {
-    const res = await fetch(appUrl);
+    const res = await fetch(ctx.appUrl);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(res.headers.get("content-security-policy")).toContain("connect-src 'self'");
   });
