@@ -52,15 +52,6 @@ export class BudgetLedger extends DurableObject<AppBindings> {
     await this.ctx.storage.put("ledger", ledger);
     return { spent: ledger.spent };
   }
-
-  async status(): Promise<{ day: string; spent: number; held: number }> {
-    const ledger = await this.load(Date.now());
-    return {
-      day: ledger.day,
-      spent: ledger.spent,
-      held: Object.values(ledger.holds).reduce((s, h) => s + h.amount, 0),
-    };
-  }
 }
 
 export function ledger(env: AppBindings): DurableObjectStub<BudgetLedger> {
