@@ -19,6 +19,33 @@ const post = (path: string, body: BodyInit, headers: Record<string, string> = {}
   });
 
 describe("relay forwarding", () => {
+  it("logs problems with the caller's request id, and successful calls only with LOG_ALL_CALLS=on", async () => {
+    const relayLines = (id: string) =>
+      stack.logs.filter((l) => l.includes(`"request_id":"${id}"`) && l.includes('"worker":"relay"'));
+    const body = JSON.stringify({ model: "gpt-image-1", prompt: "a cat" });
+    await (await post(GENERATIONS, body, { "x-request-id": "quiet-success" })).arrayBuffer();
+    expect(relayLines("quiet-success")).toEqual([]);
+
+    const refused = JSON.stringify({ model: "gpt-image-1", prompt: "a cat [[moderation]]" });
+    expect((await post(GENERATIONS, refused, { "x-request-id": "loud-refusal" })).status).toBe(400);
+    const [line] = relayLines("loud-refusal");
+    expect(JSON.parse(line ?? "{}")).toMatchObject({ level: "warn", msg: "Upstream answered 400", status: 400 });
+
+    const chatty = await startStack({ relayVars: { RELAY_TOKEN: TOKEN, LOG_ALL_CALLS: "on" } });
+    try {
+      const res = await chatty.relay(GENERATIONS, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-relay-token": TOKEN, "x-request-id": "every-call" },
+        body,
+      });
+      await res.arrayBuffer();
+      const logged = chatty.logs.filter((l) => l.includes('"request_id":"every-call"'));
+      expect(logged.map((l) => JSON.parse(l).msg)).toEqual(["Forwarded"]);
+    } finally {
+      await chatty.stop();
+    }
+  });
+
   it("passes the body upstream byte for byte, parameters it does not know included", async () => {
     // Odd spacing, key order and unknown fields: a relay that parses and rebuilds would change it.
     const raw =

@@ -12,6 +12,8 @@ export interface RelayEnv {
   UPSTREAM_TIMEOUT_MS?: string;
   /** "off" disables the resend through a US-located Durable Object after a region block. */
   REGION_FALLBACK?: string;
+  /** "on" logs every forwarded call; by default only failures, refusals and fallbacks are logged. */
+  LOG_ALL_CALLS?: string;
   /** The Durable Object that sends a call again from a US location (see fallback.ts). */
   EGRESS_FALLBACK?: DurableObjectNamespace;
 }

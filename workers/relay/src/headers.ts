@@ -1,4 +1,4 @@
-import { passedHeaders } from "../../shared/openai-headers";
+import { passedHeaderRecord } from "../../shared/openai-headers";
 
 /**
  * Header policy. Upstream headers are built from an allowlist, never copied: whatever identifies
@@ -28,10 +28,14 @@ export function buildUpstreamHeaders(incoming: Headers, apiKey: string | undefin
   return out;
 }
 
-/** Response headers passed back: OpenAI's allowlisted ones, plus our own request id. */
-export function buildDownstreamHeaders(upstream: Headers, requestId: string): Headers {
-  const out = passedHeaders(upstream);
+/** Response header that says which egress answered: `placed` or `fallback-wnam`. */
+export const EGRESS_HEADER = "x-relay-egress";
+
+/** Response headers passed back: OpenAI's allowlisted ones, our request id and the egress used. */
+export function buildDownstreamHeaders(upstream: Headers, requestId: string, egress: string): Record<string, string> {
+  const out = passedHeaderRecord(upstream);
   // OpenAI's own id stays in x-request-id (clients read it there); ours goes alongside.
-  out.set("x-relay-request-id", requestId);
+  out["x-relay-request-id"] = requestId;
+  out[EGRESS_HEADER] = egress;
   return out;
 }
