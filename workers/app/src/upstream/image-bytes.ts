@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import type { UpstreamImage } from "./images-response";
+import type { AnswerImage } from "./read-answer";
 
 /** Largest image we download from a URL answer (DALL-E's are a few MB). */
 const MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
@@ -15,10 +15,12 @@ export function decodeBase64(b64: string): Uint8Array {
 }
 
 /**
- * The bytes of one upstream image: decoded from base64, or downloaded from the URL the provider
+ * The bytes of one upstream image: already decoded while the answer streamed, decoded from
+ * base64 (stream events), or downloaded from the URL the provider
  * gave (those URLs expire, which is one reason we keep a copy).
  */
-export async function imageBytes(image: UpstreamImage, signal: AbortSignal): Promise<Uint8Array> {
+export async function imageBytes(image: AnswerImage, signal: AbortSignal): Promise<Uint8Array> {
+  if (image.bytes) return image.bytes;
   if (image.b64_json !== undefined) {
     try {
       return decodeBase64(image.b64_json);

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { Logger } from "../../../shared/log";
 import { ApiError } from "../errors";
+import { AnswerTooLarge, type ImagesJson, readImagesJson, UnreadableAnswer } from "./images-json";
 import { imagesResponseSchema, type UpstreamImage } from "./images-response";
 import { parseSSE } from "./sse";
 
@@ -10,11 +11,18 @@ export interface PartialImage {
   url: string;
 }
 
+/** An image of the answer; `bytes` when its base64 was decoded while the answer streamed. */
+export type AnswerImage = UpstreamImage & { bytes?: Uint8Array };
+
 export interface UpstreamAnswer {
   created?: number;
-  images: UpstreamImage[];
+  images: AnswerImage[];
   usage?: Record<string, unknown>;
 }
+
+/** Largest JSON answer read: OpenAI's largest (10 images of about 4 MB) is about 55 MB. */
+export const MAX_JSON_ANSWER_BYTES = 64 * 1024 * 1024;
+const PLACEHOLDER = /^#(\d+)$/;
 
 const partialEvent = z.looseObject({
   b64_json: z.string(),
@@ -44,6 +52,42 @@ function decode<T>(schema: z.ZodMiniType<T>, data: string): T {
 }
 
 /**
+ * A JSON answer, its images decoded as it streams (images-json.ts). A body that fails as it
+ * streams (the egress layer's idle limit, a cut) is that error; text that is not JSON, or base64
+ * that is not, is an unreadable answer.
+ */
+async function readJsonAnswer(res: Response, log: Logger): Promise<UpstreamAnswer> {
+  if (!res.body) throw unreadable();
+  const declared = Number(res.headers.get("content-length"));
+  let read: ImagesJson;
+  try {
+    read = await readImagesJson(res.body, declared > 0 ? declared : undefined, MAX_JSON_ANSWER_BYTES);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (err instanceof AnswerTooLarge) {
+      log.error("Image API answer is too large", { limit_bytes: MAX_JSON_ANSWER_BYTES });
+      throw new ApiError("upstream_error", "The image provider sent an answer larger than this server accepts.");
+    }
+    if (err instanceof UnreadableAnswer) log.error("Image API answer could not be read", { issue: err.message });
+    throw unreadable();
+  }
+  const parsed = z.safeParse(imagesResponseSchema, read.value);
+  if (!parsed.success) {
+    log.error("Image API answer did not have the expected shape", { issue: parsed.error.issues[0]?.message });
+    throw unreadable();
+  }
+  const { created, data, usage } = parsed.data;
+  const images = data.map(({ b64_json, ...image }): AnswerImage => {
+    const index = b64_json === undefined ? undefined : PLACEHOLDER.exec(b64_json)?.[1];
+    if (index === undefined) return b64_json === undefined ? image : { ...image, b64_json };
+    const bytes = read.images[Number(index)];
+    if (!bytes) throw unreadable();
+    return { ...image, bytes };
+  });
+  return { created, images, usage };
+}
+
+/**
  * Reads a successful Images API answer, JSON or SSE (`stream: true`), into one shape. Partial
  * images are handed to `onPartial` as they arrive; the final images are returned at the end.
  */
@@ -54,19 +98,7 @@ export async function readAnswer(
 ): Promise<UpstreamAnswer> {
   const type = res.headers.get("content-type") ?? "";
   if (!type.startsWith("text/event-stream")) {
-    // A body that fails as it streams (the egress layer's idle limit, a cut) is that error; only
-    // text that is not JSON is an unreadable answer.
-    const json = await res.json().catch((err) => {
-      if (err instanceof ApiError) throw err;
-      return undefined;
-    });
-    const parsed = z.safeParse(imagesResponseSchema, json);
-    if (!parsed.success) {
-      log.error("Image API answer did not have the expected shape", { issue: parsed.error.issues[0]?.message });
-      throw unreadable();
-    }
-    const { created, data, usage } = parsed.data;
-    return { created, images: data, usage };
+    return readJsonAnswer(res, log);
   }
 
   const answer: UpstreamAnswer = { images: [] };
