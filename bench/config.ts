@@ -1,7 +1,8 @@
 /**
  * How much the bench does. The full run takes four to five minutes on 2 cores; `--quick` is a
  * smoke run of a few seconds per phase that exercises every code path with tiny numbers;
- * `--only=streaming,cpu` runs some phases (the report then has only their checks).
+ * `--only=streaming,cpu` runs some phases (the report then has only their checks), and
+ * `--paths=b,c --answers=small --concurrencies=16` narrows the overhead phase (for A/B runs while tuning).
  */
 export const PHASES = ["memory", "streaming", "overhead", "cpu"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -10,6 +11,8 @@ export interface BenchConfig {
   quick: boolean;
   /** Phases to run (`--only=cpu,streaming`); all by default. */
   phases: Phase[];
+  /** Overhead paths to measure (`--paths=b,c`); a-d by default. */
+  paths: string[];
   concurrencies: number[];
   /** Answers measured in the overhead phase: per-request cost (small) and a 1 MiB image. */
   payloads: Array<"small" | "1mb">;
@@ -31,12 +34,22 @@ export function benchConfig(argv: string[]): BenchConfig {
   const quick = argv.includes("--quick");
   const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
   const phases = only ? PHASES.filter((p) => only.split(",").includes(p)) : [...PHASES];
+  const listArg = (name: string) =>
+    argv
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.slice(name.length + 3)
+      .split(",");
+  const paths = listArg("paths") ?? ["a", "b", "c", "d"];
+  const answers = listArg("answers");
+  const concurrencies = (all: number[]) => listArg("concurrencies")?.map(Number) ?? all;
+  const payloadsFrom = (all: Array<"small" | "1mb">) => all.filter((p) => !answers || answers.includes(p));
   return quick
     ? {
         quick,
         phases,
-        concurrencies: [1, 16],
-        payloads: ["small", "1mb"],
+        paths,
+        concurrencies: concurrencies([1, 16]),
+        payloads: payloadsFrom(["small", "1mb"]),
         rounds: 1,
         roundMs: 300,
         warmupMs: 100,
@@ -50,8 +63,9 @@ export function benchConfig(argv: string[]): BenchConfig {
     : {
         quick,
         phases,
-        concurrencies: [1, 16, 64],
-        payloads: ["small", "1mb"],
+        paths,
+        concurrencies: concurrencies([1, 16, 64]),
+        payloads: payloadsFrom(["small", "1mb"]),
         rounds: 6,
         roundMs: 700,
         warmupMs: 300,

@@ -41,8 +41,9 @@ process.once("SIGINT", () => {
 });
 
 const urls = { upstream: upstream.ready, ...stack.urls };
-const list = targets(urls);
-const byId = (id: string) => list.find((t) => t.id === id) as Target;
+const allTargets = targets(urls);
+const list = allTargets.filter((t) => config.paths.includes(t.id));
+const byId = (id: string) => allTargets.find((t) => t.id === id) as Target;
 const pids = { workerd: stack.workerdPid, upstream: upstream.pid, loadgen: client.pid, bench: process.pid };
 
 const overhead: OverheadCell[] = [];

@@ -17,15 +17,28 @@ const BENCH_KEY = "sk-bench-not-a-real-key-0001";
 
 export interface BenchStack {
   /** appNullR2: the same app bundle with IMAGES bound to a bucket that keeps nothing. */
-  urls: { app: string; appNullR2: string; relay: string; passthrough: string };
+  urls: { app: string; appNullR2: string; relay: string; passthrough: string; relayVariant?: string };
   /** The workerd process that runs all the workers. */
   workerdPid: number;
   stop(): Promise<void>;
 }
 
-/** The app's options without its R2 bucket, whose binding name is then free for a stand-in. */
-function withoutR2(options: V4WorkerOptions): V4WorkerOptions {
-  const { r2Buckets: _r2, ...rest } = options as V4WorkerOptions & { r2Buckets?: unknown };
+/**
+ * The app's options for the CPU-attribution copy: without its R2 bucket (the binding name is then
+ * free for a no-op stand-in) and without Miniflare's asset layer. Locally every request to a
+ * worker with assets passes through two JS workers (a router and an RPC proxy, about 2 ms of CPU
+ * together); in production /api/* goes straight to the worker (`run_worker_first`) and routing is
+ * not billed to it.
+ */
+function appCoreOnly(options: V4WorkerOptions): V4WorkerOptions {
+  const {
+    r2Buckets: _r2,
+    assets: _assets,
+    ...rest
+  } = options as V4WorkerOptions & {
+    r2Buckets?: unknown;
+    assets?: unknown;
+  };
   return rest as V4WorkerOptions;
 }
 
@@ -37,10 +50,22 @@ const LOOPBACK_SOCKET = [{ host: "127.0.0.1", port: 0 }];
  */
 const APP_BENCH_VARS = { RATE_LIMIT_PER_MINUTE: "1000000000", RATE_LIMIT_PER_DAY: "1000000000" };
 
-export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> {
-  const [app, relay] = await Promise.all([
+export interface BenchStackOptions {
+  /** Opens workerd's inspector (for `bench/profile.ts`); the bench itself leaves it shut. */
+  inspectorPort?: number;
+  /**
+   * Another build of the relay (its entry file, relative to the repository), served beside the
+   * real one as `relayVariant`, so `bench/ab.ts` can compare two versions in one process.
+   */
+  relayVariantEntry?: string;
+}
+
+export async function startBenchStack(upstreamUrl: string, options: BenchStackOptions = {}): Promise<BenchStack> {
+  const { inspectorPort, relayVariantEntry } = options;
+  const [app, relay, variant] = await Promise.all([
     bundleWorker("workers/app/src/index.ts", "app", OUT),
     bundleWorker("workers/relay/src/index.ts", "relay", OUT),
+    relayVariantEntry ? bundleWorker(relayVariantEntry, "relay-variant", OUT) : undefined,
   ]);
   const appConfig = workerOptionsFrom("wrangler.toml");
   const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
@@ -49,6 +74,7 @@ export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> 
     convertV4MiniflareOptions({
       // Workers log a line per request; drop them instead of printing thousands of lines.
       handleStructuredLogs: () => {},
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       workers: [
         {
           ...appConfig,
@@ -58,7 +84,7 @@ export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> 
           bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
         } as V4WorkerOptions,
         {
-          ...withoutR2(appConfig),
+          ...appCoreOnly(appConfig),
           name: "image-app-null-r2",
           modules: true,
           scriptPath: app,
@@ -79,6 +105,18 @@ export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> 
           unsafeDirectSockets: LOOPBACK_SOCKET,
           bindings: { ...relayConfig.bindings, OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: BENCH_KEY },
         } as V4WorkerOptions,
+        ...(variant
+          ? [
+              {
+                ...relayConfig,
+                name: "image-relay-variant",
+                modules: true,
+                scriptPath: variant,
+                unsafeDirectSockets: LOOPBACK_SOCKET,
+                bindings: { ...relayConfig.bindings, OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: BENCH_KEY },
+              } as V4WorkerOptions,
+            ]
+          : []),
         {
           name: "passthrough",
           modules: true,
@@ -101,6 +139,7 @@ export async function startBenchStack(upstreamUrl: string): Promise<BenchStack> 
       appNullR2: await url("image-app-null-r2"),
       relay: await url("image-relay"),
       passthrough: await url("passthrough"),
+      ...(variant ? { relayVariant: await url("image-relay-variant") } : {}),
     },
     workerdPid,
     stop: () => mf.dispose(),

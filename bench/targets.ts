@@ -41,7 +41,10 @@ export function targets(urls: Urls): Target[] {
   ];
 }
 
-/** (e): the app path with R2 replaced by a no-op bucket, to separate the app's CPU from R2's. */
+/**
+ * (e): the app path with R2 replaced by a no-op bucket and without Miniflare's asset router
+ * (bench/stack.ts), to separate the app's CPU from what only local runs have.
+ */
 export function nullR2Target(urls: Urls): Target {
   return {
     id: "e",

@@ -3,7 +3,6 @@
  * service binding to the relay worker, whose upstream is the OpenAI stand-in on loopback.
  * Bindings come from the real wrangler.toml files, with per-test overrides.
  */
-import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { OpenAIStandIn, type StandInOptions } from "../../tools/openai-stand-in/server.ts";
 import { workerOptionsFrom } from "../../tools/workers-build.ts";
