@@ -11,7 +11,7 @@ import { spawnLoadClient } from "./client/remote.ts";
 import { cpuSeconds } from "./proc.ts";
 import { startBenchStack } from "./stack.ts";
 import { percentile } from "./stats.ts";
-import { GENERATIONS, nullR2Target, openAIBody, targets } from "./targets.ts";
+import { tuningTargets } from "./targets.ts";
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -27,11 +27,7 @@ const variantEntry = process.argv.find((a) => a.startsWith("--relay-variant="))?
 const stack = await startBenchStack(upstream.ready, { relayVariantEntry: variantEntry });
 try {
   const urls = { upstream: upstream.ready, ...stack.urls };
-  const variant = urls.relayVariant;
-  const variantTarget = variant
-    ? [{ id: "v", label: "relay variant", spec: (a: string) => ({ url: variant + GENERATIONS, body: openAIBody(a) }) }]
-    : [];
-  const list = [...targets(urls), nullR2Target(urls), ...variantTarget].filter((t) => ids.includes(t.id));
+  const list = tuningTargets(urls).filter((t) => ids.includes(t.id));
   const perTarget = new Map<string, { cpu: number[]; wall: number[] }>(list.map((t) => [t.id, { cpu: [], wall: [] }]));
   const loop = (id: string, spec: ReturnType<(typeof list)[number]["spec"]>, maxRequests: number) =>
     client.loop({ agent: `ab:${id}`, spec, concurrency, durationMs: 120_000, maxRequests, timeoutMs: 30_000 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { spawnChild } from "./child.ts";
 import { assertLoopback } from "./client/http.ts";
 import { ROOT, startBenchStack } from "./stack.ts";
-import { GENERATIONS, nullR2Target, openAIBody, targets } from "./targets.ts";
+import { tuningTargets } from "./targets.ts";
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -80,11 +80,7 @@ const relayVariantEntry = process.argv.find((a) => a.startsWith("--relay-variant
 const stack = await startBenchStack(upstream.ready, { inspectorPort: INSPECTOR_PORT, relayVariantEntry });
 try {
   const urls = { upstream: upstream.ready, ...stack.urls };
-  const variant = urls.relayVariant;
-  const variantTarget = variant
-    ? [{ id: "v", label: "relay variant", spec: (a: string) => ({ url: variant + GENERATIONS, body: openAIBody(a) }) }]
-    : [];
-  const target = [...targets(urls), nullR2Target(urls), ...variantTarget].find((t) => t.id === pathId);
+  const target = tuningTargets(urls).find((t) => t.id === pathId);
   if (!target) throw new Error(`unknown --path=${pathId} (a, b, c, d or e)`);
   const spec = target.spec(answer);
   assertLoopback(spec.url);

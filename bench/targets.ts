@@ -1,8 +1,11 @@
 /** The four ways a generation request can travel, as the overhead table names them. */
 import type { RequestSpec } from "./client/http.ts";
 
-/** a-d as in the issue; e is d with a bucket that keeps nothing (CPU attribution only). */
-export type TargetId = "a" | "b" | "c" | "d" | "e";
+/**
+ * a-d as in the issue; e is d with a bucket that keeps nothing (CPU attribution only); v is
+ * another build of the relay, for A/B runs while tuning.
+ */
+export type TargetId = "a" | "b" | "c" | "d" | "e" | "v";
 
 export interface Target {
   id: TargetId;
@@ -51,4 +54,16 @@ export function nullR2Target(urls: Urls): Target {
     label: "app→relay, no-op R2",
     spec: (a) => ({ url: `${urls.appNullR2}/api/generate/image`, body: appBody(a) }),
   };
+}
+
+/**
+ * Every path the tuning tools (bench/ab.ts, bench/profile.ts) can run: a-e, and v when the stack
+ * serves another build of the relay.
+ */
+export function tuningTargets(urls: Urls & { relayVariant?: string }): Target[] {
+  const variant = urls.relayVariant;
+  const v: Target[] = variant
+    ? [{ id: "v", label: "relay variant", spec: (a) => ({ url: variant + GENERATIONS, body: openAIBody(a) }) }]
+    : [];
+  return [...targets(urls), nullR2Target(urls), ...v];
 }
