@@ -36,18 +36,17 @@ export async function forward(
 
   const fallbackOn = fallbackEnabled(env);
   const keep = fallbackOn && declared !== null && declared <= KEEP_BODY_BYTES;
-  let overLimit = false;
-  const overLimitAbort = new AbortController();
+  /** Set only for a chunked body: aborts the upstream call once the count passes the limit. */
+  let overLimit: AbortController | undefined;
   let body: BodyInit | null = request.body;
   if (keep) body = await request.arrayBuffer();
   else if (request.body && declared === null) {
     // Chunked: count as it streams, and abort the upstream call (not just end the body, which
     // could pass a truncated body off as complete) once it passes the limit. A declared length
     // is enforced by the runtime itself.
-    body = countedBody(request.body, maxBody, () => {
-      overLimit = true;
-      overLimitAbort.abort();
-    });
+    const abort = new AbortController();
+    overLimit = abort;
+    body = countedBody(request.body, maxBody, () => abort.abort());
   }
 
   const url = baseUrl(env) + path;
@@ -56,14 +55,14 @@ export async function forward(
   const timeout = AbortSignal.timeout(timeoutMs);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
-  const signal = declared === null && request.body ? AbortSignal.any([timeout, overLimitAbort.signal]) : timeout;
+  const signal = overLimit ? AbortSignal.any([timeout, overLimit.signal]) : timeout;
   const started = Date.now();
 
   let upstream: Response;
   try {
     upstream = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal });
   } catch (err) {
-    if (overLimit) return tooLarge(maxBody, requestId);
+    if (overLimit?.signal.aborted) return tooLarge(maxBody, requestId);
     if (timeout.aborted) {
       log.error("Upstream did not answer in time", { path, timeout_ms: timeoutMs });
       return relayError(504, "upstream_timeout", "The image API did not answer in time.", requestId);
