@@ -24,7 +24,8 @@ const concurrency = Number(arg("concurrency", "1"));
 const upstream = await spawnChild<string>(fileURLToPath(new URL("./upstream/main.ts", import.meta.url)));
 const client = await spawnLoadClient();
 const variantEntry = process.argv.find((a) => a.startsWith("--relay-variant="))?.slice("--relay-variant=".length);
-const stack = await startBenchStack(upstream.ready, { relayVariantEntry: variantEntry });
+const appVariantEntry = process.argv.find((a) => a.startsWith("--app-variant="))?.slice("--app-variant=".length);
+const stack = await startBenchStack(upstream.ready, { relayVariantEntry: variantEntry, appVariantEntry });
 try {
   const urls = { upstream: upstream.ready, ...stack.urls };
   const list = tuningTargets(urls).filter((t) => ids.includes(t.id));

@@ -77,7 +77,12 @@ function summarise(profile: Profile) {
 
 const upstream = await spawnChild<string>(fileURLToPath(new URL("./upstream/main.ts", import.meta.url)));
 const relayVariantEntry = process.argv.find((a) => a.startsWith("--relay-variant="))?.slice("--relay-variant=".length);
-const stack = await startBenchStack(upstream.ready, { inspectorPort: INSPECTOR_PORT, relayVariantEntry });
+const appVariantEntry = process.argv.find((a) => a.startsWith("--app-variant="))?.slice("--app-variant=".length);
+const stack = await startBenchStack(upstream.ready, {
+  inspectorPort: INSPECTOR_PORT,
+  relayVariantEntry,
+  appVariantEntry,
+});
 try {
   const urls = { upstream: upstream.ready, ...stack.urls };
   const target = tuningTargets(urls).find((t) => t.id === pathId);

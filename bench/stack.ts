@@ -17,7 +17,14 @@ const BENCH_KEY = "sk-bench-not-a-real-key-0001";
 
 export interface BenchStack {
   /** appNullR2: the same app bundle with IMAGES bound to a bucket that keeps nothing. */
-  urls: { app: string; appNullR2: string; relay: string; passthrough: string; relayVariant?: string };
+  urls: {
+    app: string;
+    appNullR2: string;
+    relay: string;
+    passthrough: string;
+    relayVariant?: string;
+    appVariant?: string;
+  };
   /** The workerd process that runs all the workers. */
   workerdPid: number;
   stop(): Promise<void>;
@@ -58,17 +65,30 @@ export interface BenchStackOptions {
    * real one as `relayVariant`, so `bench/ab.ts` can compare two versions in one process.
    */
   relayVariantEntry?: string;
+  /** The same for the app: served as `appVariant`, set up like (e) (no-op bucket, no asset router). */
+  appVariantEntry?: string;
 }
 
 export async function startBenchStack(upstreamUrl: string, options: BenchStackOptions = {}): Promise<BenchStack> {
-  const { inspectorPort, relayVariantEntry } = options;
-  const [app, relay, variant] = await Promise.all([
+  const { inspectorPort, relayVariantEntry, appVariantEntry } = options;
+  const [app, relay, variant, appVariant] = await Promise.all([
     bundleWorker("workers/app/src/index.ts", "app", OUT),
     bundleWorker("workers/relay/src/index.ts", "relay", OUT),
     relayVariantEntry ? bundleWorker(relayVariantEntry, "relay-variant", OUT) : undefined,
+    appVariantEntry ? bundleWorker(appVariantEntry, "app-variant", OUT) : undefined,
   ]);
   const appConfig = workerOptionsFrom("wrangler.toml");
   const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
+  const appCore = (name: string, scriptPath: string) =>
+    ({
+      ...appCoreOnly(appConfig),
+      name,
+      modules: true,
+      scriptPath,
+      unsafeDirectSockets: LOOPBACK_SOCKET,
+      bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
+      serviceBindings: { ...appConfig.serviceBindings, IMAGES: { name: "null-r2", entrypoint: "NullBucket" } },
+    }) as V4WorkerOptions;
 
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -83,15 +103,8 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
           unsafeDirectSockets: LOOPBACK_SOCKET,
           bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
         } as V4WorkerOptions,
-        {
-          ...appCoreOnly(appConfig),
-          name: "image-app-null-r2",
-          modules: true,
-          scriptPath: app,
-          unsafeDirectSockets: LOOPBACK_SOCKET,
-          bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
-          serviceBindings: { ...appConfig.serviceBindings, IMAGES: { name: "null-r2", entrypoint: "NullBucket" } },
-        } as V4WorkerOptions,
+        appCore("image-app-null-r2", app),
+        ...(appVariant ? [appCore("image-app-variant", appVariant)] : []),
         {
           name: "null-r2",
           modules: true,
@@ -140,6 +153,7 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
       relay: await url("image-relay"),
       passthrough: await url("passthrough"),
       ...(variant ? { relayVariant: await url("image-relay-variant") } : {}),
+      ...(appVariant ? { appVariant: await url("image-app-variant") } : {}),
     },
     workerdPid,
     stop: () => mf.dispose(),

@@ -2,10 +2,10 @@
 import type { RequestSpec } from "./client/http.ts";
 
 /**
- * a-d as in the issue; e is d with a bucket that keeps nothing (CPU attribution only); v is
- * another build of the relay, for A/B runs while tuning.
+ * a-d as in the issue; e is d with a bucket that keeps nothing (CPU attribution only); v and w
+ * are other builds of the relay and of the app (set up as e), for A/B runs while tuning.
  */
-export type TargetId = "a" | "b" | "c" | "d" | "e" | "v";
+export type TargetId = "a" | "b" | "c" | "d" | "e" | "v" | "w";
 
 export interface Target {
   id: TargetId;
@@ -57,13 +57,16 @@ export function nullR2Target(urls: Urls): Target {
 }
 
 /**
- * Every path the tuning tools (bench/ab.ts, bench/profile.ts) can run: a-e, and v when the stack
- * serves another build of the relay.
+ * Every path the tuning tools (bench/ab.ts, bench/profile.ts) can run: a-e, and v and w when the
+ * stack serves other builds of the relay and the app.
  */
-export function tuningTargets(urls: Urls & { relayVariant?: string }): Target[] {
-  const variant = urls.relayVariant;
-  const v: Target[] = variant
-    ? [{ id: "v", label: "relay variant", spec: (a) => ({ url: variant + GENERATIONS, body: openAIBody(a) }) }]
+export function tuningTargets(urls: Urls & { relayVariant?: string; appVariant?: string }): Target[] {
+  const { relayVariant, appVariant } = urls;
+  const v: Target[] = relayVariant
+    ? [{ id: "v", label: "relay variant", spec: (a) => ({ url: relayVariant + GENERATIONS, body: openAIBody(a) }) }]
     : [];
-  return [...targets(urls), nullR2Target(urls), ...v];
+  const w: Target[] = appVariant
+    ? [{ id: "w", label: "app variant", spec: (a) => ({ url: `${appVariant}/api/generate/image`, body: appBody(a) }) }]
+    : [];
+  return [...targets(urls), nullR2Target(urls), ...v, ...w];
 }
