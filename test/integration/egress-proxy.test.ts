@@ -56,7 +56,10 @@ describe("egress through an HTTP forward proxy (tinyproxy, Basic auth)", () => {
     expect(call?.headers["x-forwarded-for"]).toBeUndefined();
     expect(proxy.output()).toContain(`CONNECT 127.0.0.1:${portOf(upstream.url)}`);
     const route = `proxy:127.0.0.1:${proxy.port}`;
-    expect(stack.logs.join("\n")).toContain(`Egress route ${route} served the call`);
+    const completed = stack.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "Image generation completed successfully");
+    expect(completed?.route).toBe(route);
     expect(stack.logs.join("\n")).not.toContain(PASSWORD);
   });
 

@@ -58,7 +58,8 @@ describe("a relay reached over the internet (https://)", () => {
   it("serves a generation and says which route did", () =>
     start("https://relay.example.com", async (stack) => {
       const lines = await logsOf(stack, () => expectOk(stack));
-      expect(lines).toContain("Egress route relay-url:relay.example.com served the call");
+      expect(lines).toContain('"msg":"Image generation completed successfully"');
+      expect(lines).toContain('"route":"relay-url:relay.example.com"');
       expect(stack.standIn.apiCalls).toHaveLength(1);
     }));
 

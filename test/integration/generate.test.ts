@@ -115,6 +115,11 @@ describe("POST /api/generate/image", () => {
     const msgs = lines.map((l) => JSON.parse(l).msg);
     expect(msgs).toContain("Using OpenAI gpt-image-1.5 for image generation");
     expect(msgs).toContain("Image generation completed successfully");
+    // The route is named on the completion line; a call the first route served at once needs no
+    // egress line of its own (failovers and retries get one: egress-*.test.ts).
+    const completed = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "Image generation completed successfully");
+    expect(completed).toMatchObject({ route: "relay-binding", model: "gpt-image-1.5", images: 1 });
+    expect(msgs.filter((m) => m.includes("Egress route"))).toEqual([]);
     const all = lines.join("\n");
     expect(all).not.toContain("secret birthday surprise");
     expect(all).not.toContain("sk-test");

@@ -150,20 +150,31 @@ export async function sendCall(
 
   function served(route: EgressRoute, res: Response, retries: number): Response {
     coolOff.succeeded(route.name);
-    log.info(`Egress route ${route.name} served the call`, {
-      route: route.name,
-      status: res.status,
-      retries,
-      ms_to_headers: Date.now() - started,
-    });
+    // The usual case, the first route answering at once, needs no line of its own: the route is
+    // in `x-egress-route` and in the caller's lines. A failover, a skip or a retry is worth one.
+    if (route !== egress.routes[0] || retries > 0 || skipped.length > 0) {
+      log.info(`Egress route ${route.name} served the call`, {
+        route: route.name,
+        status: res.status,
+        retries,
+        ms_to_headers: Date.now() - started,
+      });
+    }
     return tagged(route, res);
   }
 }
 
+/** The answer with `x-egress-route` set; every Response here is built by this layer, so mutable. */
 function tagged(route: EgressRoute, res: Response): Response {
-  const out = new Response(res.body, res);
-  out.headers.set(EGRESS_ROUTE_HEADER, route.name);
-  return out;
+  try {
+    res.headers.set(EGRESS_ROUTE_HEADER, route.name);
+    return res;
+  } catch {
+    // Immutable headers (a fetch() answer passed through as it came): copy once.
+    const out = new Response(res.body, res);
+    out.headers.set(EGRESS_ROUTE_HEADER, route.name);
+    return out;
+  }
 }
 
 /** Every route failed before the call left: nothing was billed; say which and why. */

@@ -69,8 +69,13 @@ export async function callThroughRelay(
   }
 
   const out = new Headers(res.headers);
-  // The body is re-streamed as decoded bytes: its length and encoding are the runtime's to set.
-  for (const name of ["set-cookie", "content-length", "content-encoding"]) out.delete(name);
+  out.delete("set-cookie");
+  // The body is re-streamed as decoded bytes. Without an encoding its length is the declared one,
+  // kept as a size hint for the reader (the answer's decoder sizes its image buffer from it).
+  if (out.has("content-encoding")) {
+    out.delete("content-encoding");
+    out.delete("content-length");
+  }
   if (!res.body) return new Response(null, { status: res.status, statusText: res.statusText, headers: out });
   const chunks = chunkReader(res.body);
   const body = watchedBody(

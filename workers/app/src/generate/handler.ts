@@ -94,8 +94,10 @@ export async function runJob(
   // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
   const route = res.headers.get(EGRESS_ROUTE_HEADER);
   if (route) c.header(EGRESS_ROUTE_HEADER, route);
-  if (!res.ok) throw await upstreamFailure(res, job.log);
-  const answer = await readAnswer(res, job.log, onPartial);
+  // From here every line names the route, so the usual call needs no egress line of its own.
+  const log = route ? job.log.with({ route }) : job.log;
+  if (!res.ok) throw await upstreamFailure(res, log);
+  const answer = await readAnswer(res, log, onPartial);
 
   const images = await Promise.all(
     answer.images.map(async (image) => {
@@ -112,7 +114,7 @@ export async function runJob(
   );
 
   const usage = answer.usage;
-  job.log.info("Image generation completed successfully", {
+  log.info("Image generation completed successfully", {
     images: images.length,
     bytes: images.reduce((sum, i) => sum + i.bytes, 0),
     ms: Date.now() - started,

@@ -31,7 +31,10 @@ export async function callRelay(env: AppBindings, config: AppConfig, call: Relay
   let body: Uint8Array | ReadableStream<Uint8Array> | undefined;
   let contentType = call.contentType;
   if (call.body instanceof ReadableStream) body = call.body;
-  else if (call.body !== undefined && call.body !== null) {
+  else if (typeof call.body === "string") {
+    body = new TextEncoder().encode(call.body);
+    contentType ??= "text/plain;charset=UTF-8";
+  } else if (call.body !== undefined && call.body !== null) {
     // Read once into bytes so that a failover or a rate-limit retry can send the same body again.
     const carrier = new Request("https://body.invalid/", { method: "POST", body: call.body });
     body = new Uint8Array(await carrier.arrayBuffer());
