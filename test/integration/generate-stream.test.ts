@@ -38,6 +38,21 @@ describe("POST /api/generate/image with stream: true", () => {
     expect(sent).toMatchObject({ model: "gpt-image-1", prompt: "a fox", stream: true, partial_images: 2 });
   });
 
+  it("stores a large streamed image exactly (its final event is decoded as it streams)", async () => {
+    const res = await generate(stack, {
+      prompt: "a fox [[big=6]]",
+      model: "gpt-image-1",
+      stream: true,
+      partial_images: 1,
+    });
+    const events = await sseReader(res).rest();
+    expect(events.map((e) => e.event)).toEqual(["started", "partial", "completed"]);
+    const completed = events[2]?.data as { images: Array<{ url: string }> };
+    const { bytes } = await fetchBytes(stack, completed.images[0]?.url ?? "");
+    expect(bytes.length).toBeGreaterThan(6 * 1024 * 1024 - 1);
+    expect(bytes.equals(stack.standIn.sentImages[1] as Buffer)).toBe(true);
+  });
+
   it("forwards each partial as it arrives, not at the end", async () => {
     const res = await generate(stack, { prompt: "a fox [[hold]] [[gap=5]]", model: "gpt-image-1", stream: true });
     const reader = sseReader(res);

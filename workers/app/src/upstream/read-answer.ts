@@ -1,7 +1,13 @@
 import * as z from "zod/mini";
 import type { Logger } from "../../../shared/log";
 import { ApiError } from "../errors";
-import { AnswerTooLarge, type ImagesJson, readImagesJson, UnreadableAnswer } from "./images-json";
+import {
+  AnswerTooLarge,
+  DEFAULT_IMAGE_CAPACITY,
+  type ImagesJson,
+  readImagesJson,
+  UnreadableAnswer,
+} from "./images-json";
 import { imagesResponseSchema, type UpstreamImage } from "./images-response";
 import { parseSSE } from "./sse";
 
@@ -51,6 +57,31 @@ function decode<T>(schema: z.ZodMiniType<T>, data: string): T {
   return parsed.data;
 }
 
+/** Failures of reading an answer as the app's errors; the body's own (idle limit, cut) as they are. */
+function readFailure(err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof AnswerTooLarge) {
+    log.error("Image API answer is too large", { issue: err.message });
+    return new ApiError("upstream_error", "The image provider sent an answer larger than this server accepts.");
+  }
+  if (err instanceof UnreadableAnswer) log.error("Image API answer could not be read", { issue: err.message });
+  return unreadable();
+}
+
+/**
+ * An image's `b64_json` as the scanner left it: a placeholder `"#<n>"` stands for image n, decoded
+ * while the answer streamed. Any other string is base64 the scanner did not see (an escaped key),
+ * decoded later like a stream's.
+ */
+function imageData(b64_json: string | undefined, decoded: Uint8Array[] | undefined): Partial<AnswerImage> {
+  if (b64_json === undefined) return {};
+  const index = decoded ? PLACEHOLDER.exec(b64_json)?.[1] : undefined;
+  if (index === undefined) return { b64_json };
+  const bytes = decoded?.[Number(index)];
+  if (!bytes) throw unreadable();
+  return { bytes };
+}
+
 /**
  * A JSON answer, its images decoded as it streams (images-json.ts). A body that fails as it
  * streams (the egress layer's idle limit, a cut) is that error; text that is not JSON, or base64
@@ -63,13 +94,7 @@ async function readJsonAnswer(res: Response, log: Logger): Promise<UpstreamAnswe
   try {
     read = await readImagesJson(res.body, declared > 0 ? declared : undefined, MAX_JSON_ANSWER_BYTES);
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    if (err instanceof AnswerTooLarge) {
-      log.error("Image API answer is too large", { limit_bytes: MAX_JSON_ANSWER_BYTES });
-      throw new ApiError("upstream_error", "The image provider sent an answer larger than this server accepts.");
-    }
-    if (err instanceof UnreadableAnswer) log.error("Image API answer could not be read", { issue: err.message });
-    throw unreadable();
+    throw readFailure(err, log);
   }
   const parsed = z.safeParse(imagesResponseSchema, read.value);
   if (!parsed.success) {
@@ -77,14 +102,53 @@ async function readJsonAnswer(res: Response, log: Logger): Promise<UpstreamAnswe
     throw unreadable();
   }
   const { created, data, usage } = parsed.data;
-  const images = data.map(({ b64_json, ...image }): AnswerImage => {
-    const index = b64_json === undefined ? undefined : PLACEHOLDER.exec(b64_json)?.[1];
-    if (index === undefined) return b64_json === undefined ? image : { ...image, b64_json };
-    const bytes = read.images[Number(index)];
-    if (!bytes) throw unreadable();
-    return { ...image, bytes };
-  });
+  const images = data.map(({ b64_json, ...image }): AnswerImage => ({ ...image, ...imageData(b64_json, read.images) }));
   return { created, images, usage };
+}
+
+/** Stream events whose image is decoded as it arrives: the final ones, which are stored. */
+const DECODED_EVENTS: ReadonlySet<string> = new Set(["image_generation.completed"]);
+
+/**
+ * A streamed answer (SSE). Partial images go to `onPartial` as data URLs, so they are needed as
+ * text; each final image is decoded as its event streams and never held as text.
+ */
+async function readStreamedAnswer(
+  body: ReadableStream<Uint8Array>,
+  log: Logger,
+  onPartial?: (partial: PartialImage) => Promise<void>,
+): Promise<UpstreamAnswer> {
+  const answer: UpstreamAnswer = { images: [] };
+  // Partial images have the final one's size: they size its buffer.
+  let capacity = DEFAULT_IMAGE_CAPACITY;
+  const events = parseSSE(body, { imageEvents: DECODED_EVENTS, imageCapacity: () => capacity });
+  try {
+    for await (const event of events) {
+      if (event.event === "image_generation.partial_image") {
+        const partial = decode(partialEvent, event.data);
+        capacity = Math.max(capacity, Math.ceil((partial.b64_json.length * 3) / 4));
+        const format = partial.output_format ?? "png";
+        await onPartial?.({
+          index: partial.partial_image_index ?? 0,
+          url: `data:image/${format};base64,${partial.b64_json}`,
+        });
+      } else if (event.event === "image_generation.completed") {
+        const done = decode(completedEvent, event.data);
+        answer.images.push({ revised_prompt: done.revised_prompt, ...imageData(done.b64_json, event.images) });
+        answer.created ??= done.created_at;
+        answer.usage = done.usage ?? answer.usage;
+      } else if (event.event === "error") {
+        log.error("Image API stream ended with an error", { detail: event.data.slice(0, 300) });
+        throw new ApiError("upstream_error", "The image provider failed while generating. Try again.");
+      }
+    }
+  } catch (err) {
+    // The scanner's own failures; the rest (the body's, the client's) go on as they are.
+    if (err instanceof AnswerTooLarge || err instanceof UnreadableAnswer) throw readFailure(err, log);
+    throw err;
+  }
+  if (answer.images.length === 0) throw unreadable();
+  return answer;
 }
 
 /**
@@ -97,29 +161,7 @@ export async function readAnswer(
   onPartial?: (partial: PartialImage) => Promise<void>,
 ): Promise<UpstreamAnswer> {
   const type = res.headers.get("content-type") ?? "";
-  if (!type.startsWith("text/event-stream")) {
-    return readJsonAnswer(res, log);
-  }
-
-  const answer: UpstreamAnswer = { images: [] };
-  for await (const event of parseSSE(res.body as ReadableStream<Uint8Array>)) {
-    if (event.event === "image_generation.partial_image") {
-      const partial = decode(partialEvent, event.data);
-      const format = partial.output_format ?? "png";
-      await onPartial?.({
-        index: partial.partial_image_index ?? 0,
-        url: `data:image/${format};base64,${partial.b64_json}`,
-      });
-    } else if (event.event === "image_generation.completed") {
-      const done = decode(completedEvent, event.data);
-      answer.images.push({ b64_json: done.b64_json, revised_prompt: done.revised_prompt });
-      answer.created ??= done.created_at;
-      answer.usage = done.usage ?? answer.usage;
-    } else if (event.event === "error") {
-      log.error("Image API stream ended with an error", { detail: event.data.slice(0, 300) });
-      throw new ApiError("upstream_error", "The image provider failed while generating. Try again.");
-    }
-  }
-  if (answer.images.length === 0) throw unreadable();
-  return answer;
+  if (!type.startsWith("text/event-stream")) return readJsonAnswer(res, log);
+  if (!res.body) throw unreadable();
+  return readStreamedAnswer(res.body, log, onPartial);
 }
