@@ -15,18 +15,28 @@ function statFields(path: string): string[] {
 }
 
 /** The first child of `parent` whose command line contains `needle`. */
-export function findChildProcess(parent: number, needle: string): number | undefined {
+export function findChildProcess(
+  parent: number,
+  needle: string,
+  skip: ReadonlySet<number> = new Set(),
+): number | undefined {
+  return childProcesses(parent, needle).find((pid) => !skip.has(pid));
+}
+
+/** Every child of `parent` whose command line contains `needle`. */
+export function childProcesses(parent: number, needle: string): number[] {
+  const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // Field 4 of stat is the parent pid; it is index 1 after the command name.
       if (Number(statFields(`/proc/${entry}/stat`)[1]) !== parent) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(needle)) return Number(entry);
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(needle)) out.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }
   }
-  return undefined;
+  return out;
 }
 
 /** User + system CPU seconds the process has used, all threads (10 ms resolution). */

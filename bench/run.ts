@@ -21,6 +21,7 @@ import { describeMachine, machine, workersCommit } from "./results.ts";
 import { startBenchStack } from "./stack.ts";
 import { markdown } from "./tables.ts";
 import { appBody, GENERATIONS, nullR2Target, openAIBody, type Target, targets } from "./targets.ts";
+import { IMAGE_BYTES } from "./upstream/answers.ts";
 
 const config = benchConfig(process.argv.slice(2));
 const started = Date.now();
@@ -103,6 +104,13 @@ const ssePaths: SsePath[] = [
   },
 ];
 
+function logMemory(m: MemoryResult): MemoryResult {
+  log(
+    `  ${m.path} ${m.reader}: idle ${m.idleMiB.toFixed(1)} MiB, peak ${m.peakMiB.toFixed(1)} MiB (+${m.growthMiB.toFixed(1)}) in ${m.seconds.toFixed(1)} s${m.errors ? `, ${m.errors} failed` : ""}`,
+  );
+  return m;
+}
+
 try {
   // A few requests on every path, so that "idle" below means warm and at rest.
   for (const target of list) {
@@ -139,11 +147,32 @@ try {
     for (const [path, base] of paths) {
       for (const reader of ["fast", "slow"] as const) {
         const spec = { url: base + GENERATIONS, body: openAIBody("25mb") };
-        const m = await measureMemory(client, path, spec, reader, stack.workerdPid, config);
-        memory.push(m);
-        log(
-          `  ${path} ${reader}: idle ${m.idleMiB.toFixed(1)} MiB, peak ${m.peakMiB.toFixed(1)} MiB (+${m.growthMiB.toFixed(1)}) in ${m.seconds.toFixed(1)} s${m.errors ? `, ${m.errors} failed` : ""}`,
-        );
+        memory.push(logMemory(await measureMemory(client, path, spec, reader, stack.workerdPid, config)));
+      }
+    }
+    // The app holds each image while it decodes and stores it: what that costs, JSON and
+    // streamed (final event only), on the app without the R2 simulator (path e). Each in a fresh
+    // workerd: V8 keeps a heap it has grown, so a second burst in the same process shows little.
+    const appPaths = [
+      ["app, JSON", appBody("4mb")],
+      ["app, streamed", appBody("sse-4mb events=1 gap=0", { stream: true })],
+    ] as const;
+    for (const [path, body] of appPaths) {
+      const fresh = await startBenchStack(upstream.ready);
+      try {
+        const url = `${fresh.urls.appNullR2}/api/generate/image`;
+        await client.loop({
+          agent: "warm",
+          spec: { url, body: appBody("small") },
+          concurrency: 1,
+          durationMs: 5000,
+          maxRequests: 3,
+          timeoutMs: 30_000,
+        });
+        const m = await measureMemory(client, path, { url, body }, "fast", fresh.workerdPid, config);
+        memory.push(logMemory({ ...m, imageBytes: IMAGE_BYTES["4mb"] }));
+      } finally {
+        await fresh.stop();
       }
     }
   });

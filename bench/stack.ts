@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { bundleWorker, ROOT, workerOptionsFrom } from "../tools/workers-build.ts";
-import { findChildProcess } from "./proc.ts";
+import { childProcesses, findChildProcess } from "./proc.ts";
 
 export { ROOT };
 
@@ -90,6 +90,8 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
       serviceBindings: { ...appConfig.serviceBindings, IMAGES: { name: "null-r2", entrypoint: "NullBucket" } },
     }) as V4WorkerOptions;
 
+  // Another stack may be running in this process (the bench starts fresh ones for some rows).
+  const running = new Set(childProcesses(process.pid, "workerd"));
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       // Workers log a line per request; drop them instead of printing thousands of lines.
@@ -143,7 +145,7 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
   );
   await mf.ready;
   const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "");
-  const workerdPid = findChildProcess(process.pid, "workerd");
+  const workerdPid = findChildProcess(process.pid, "workerd", running);
   if (workerdPid === undefined) throw new Error("no workerd child process found under this process");
 
   return {

@@ -97,7 +97,9 @@ function memoryTable(rows: MemoryResult[]): string {
     rows.map((m) => [
       m.path,
       m.reader,
-      `${m.streams} × ${f(m.bytesEach / 2 ** 20, 1)} MiB`,
+      m.imageBytes
+        ? `${m.streams} × ${f(m.imageBytes / 2 ** 20, 1)} MiB image`
+        : `${m.streams} × ${f(m.bytesEach / 2 ** 20, 1)} MiB`,
       f(m.idleMiB, 1),
       f(m.peakMiB, 1),
       f(m.growthMiB, 1),
@@ -164,6 +166,8 @@ export function markdown(r: BenchResults): string {
     "## Memory: workerd RSS while large answers stream through",
     "",
     memoryTable(r.memory),
+    "",
+    "App rows: concurrent generations through the app with the no-op bucket (path e), each row in a fresh workerd, so the growth includes the first burst's buffer pools and the bucket's RPC copy of each image (production R2 takes the bytes natively). Streamed: the final event only, no partial images.",
     "",
     "## CPU per generation (workerd process CPU / requests, sequential)",
     "",

@@ -13,6 +13,8 @@ export interface MemoryResult {
   reader: "fast" | "slow";
   streams: number;
   bytesEach: number;
+  /** The image each generation carried, when the path is the app (its answers are small). */
+  imageBytes?: number;
   /** RSS at rest just before (mean of samples), MiB. */
   idleMiB: number;
   /** Highest RSS seen while the streams ran (sampled, and VmHWM when it could be reset), MiB. */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 export const ANSWER_KINDS = ["small", "1mb", "4mb", "25mb"] as const;
 export type AnswerKind = (typeof ANSWER_KINDS)[number];
 
-export const SSE_KINDS = ["sse-small", "sse-image"] as const;
+export const SSE_KINDS = ["sse-small", "sse-image", "sse-4mb"] as const;
 export type SseKind = (typeof SSE_KINDS)[number];
 
 const MIB = 1024 * 1024;
@@ -57,15 +57,22 @@ function sseEvent(type: string, fields: Record<string, unknown>): Buffer {
 
 /**
  * The events of one stream. sse-small: events of a few hundred bytes (what a buffering proxy
- * holds back longest). sse-image: partial images of 96 KiB and a 1 MiB final image.
+ * holds back longest). sse-image: partial images of 96 KiB and a 1 MiB final image. sse-4mb:
+ * images of 4 MiB (the app's memory per streamed generation).
  */
 export function buildSseEvents(kind: SseKind, count: number): Buffer[] {
+  const sizes: Record<SseKind, [number, number]> = {
+    "sse-small": [64, 64],
+    "sse-image": [96 * 1024, MIB],
+    "sse-4mb": [4 * MIB, 4 * MIB],
+  };
+  const [partialBytes, finalBytes] = sizes[kind];
   const events: Buffer[] = [];
   for (let i = 0; i < count - 1; i++) {
-    const b64 = pngLike(kind === "sse-small" ? 64 : 96 * 1024).toString("base64");
+    const b64 = pngLike(partialBytes).toString("base64");
     events.push(sseEvent("image_generation.partial_image", { partial_image_index: i, b64_json: b64 }));
   }
-  const final = pngLike(kind === "sse-small" ? 64 : MIB).toString("base64");
+  const final = pngLike(finalBytes).toString("base64");
   events.push(sseEvent("image_generation.completed", { b64_json: final, usage: { total_tokens: 284 } }));
   return events;
 }

@@ -24,6 +24,10 @@ interface Directive {
 const KINDS: readonly string[] = [...ANSWER_KINDS, ...SSE_KINDS];
 
 /** Reads `bench:<kind> id=<id> events=<n> gap=<ms>` from the request body (defaults: small). */
+function isSseKind(kind: string): kind is SseKind {
+  return (SSE_KINDS as readonly string[]).includes(kind);
+}
+
 export function parseDirective(body: string): Directive {
   const kind = /bench:([a-z0-9-]+)/.exec(body)?.[1] ?? "small";
   const num = (name: string, fallback: number) => Number(new RegExp(`${name}=(\\d+)`).exec(body)?.[1] ?? fallback);
@@ -83,9 +87,7 @@ export class BenchUpstream {
     if (req.method !== "POST" || !path.startsWith("/v1/images/")) return json(res, 404, { error: { code: "nf" } });
 
     const directive = parseDirective(Buffer.concat(chunks).toString("utf8"));
-    if (directive.kind === "sse-small" || directive.kind === "sse-image") {
-      return this.stream(res, directive as Directive & { kind: SseKind });
-    }
+    if (isSseKind(directive.kind)) return this.stream(res, { ...directive, kind: directive.kind });
     const body = this.answers[directive.kind];
     res.writeHead(200, {
       "content-type": "application/json",
