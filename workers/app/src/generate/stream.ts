@@ -1,10 +1,10 @@
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../env";
 import { type ApiError, errorEnvelope } from "../errors";
 import type { Admission } from "../guard/admission";
 import { asApiError, deadline, type Job, runJob } from "./handler";
 import type { GenerateRequest } from "./schema";
+import { sseWriter } from "./sse-writer";
 
 /**
  * How often a comment line goes out while nothing else does. Intermediaries cut idle
@@ -28,31 +28,33 @@ export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
 export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequest, admission: Admission): Response {
   const heartbeatMs = Number(c.env.STREAM_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
   const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
-  c.header("cache-control", "no-cache");
+  const sse = sseWriter();
 
-  return streamSSE(c, async (stream) => {
+  const run = async () => {
     const heartbeat = setInterval(() => {
-      stream.write(": keep-alive\n\n").catch(() => {});
+      void sse.comment("keep-alive");
     }, heartbeatMs);
     try {
-      await stream.writeSSE({
-        event: "started",
-        data: JSON.stringify({ request_id: job.requestId, model: job.model }),
-      });
-      const answer =
-        admission.replay ??
-        (await runJob(c, job, req, signal, (partial) =>
-          stream.writeSSE({ event: "partial", data: JSON.stringify(partial) }),
-        ));
+      await sse.send("started", { request_id: job.requestId, model: job.model });
+      const answer = admission.replay ?? (await runJob(c, job, req, signal, (partial) => sse.send("partial", partial)));
       if (!admission.replay) await admission.succeeded(answer);
-      await stream.writeSSE({ event: "completed", data: JSON.stringify(answer) });
+      await sse.send("completed", answer);
     } catch (err) {
       const apiError: ApiError = asApiError(err, job, timedOut());
       job.log.warn("Streamed generation ended with an error", { code: apiError.code });
       await admission.failed(apiError);
-      await stream.writeSSE({ event: "error", data: JSON.stringify(errorEnvelope(apiError, job.requestId)) });
+      await sse.send("error", errorEnvelope(apiError, job.requestId));
     } finally {
       clearInterval(heartbeat);
+      await sse.close();
     }
+  };
+  // The response goes out now and the events follow; the runtime keeps the request alive while
+  // its body is still being written.
+  run().catch((err: unknown) => {
+    job.log.error("Streamed generation failed unexpectedly", { error: err instanceof Error ? err.name : "unknown" });
   });
+  c.header("content-type", "text/event-stream");
+  c.header("cache-control", "no-cache");
+  return c.body(sse.body);
 }
