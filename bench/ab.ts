@@ -11,7 +11,7 @@ import { spawnLoadClient } from "./client/remote.ts";
 import { cpuSeconds } from "./proc.ts";
 import { startBenchStack } from "./stack.ts";
 import { percentile } from "./stats.ts";
-import { tuningTargets } from "./targets.ts";
+import { streamed, tuningTargets } from "./targets.ts";
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -28,7 +28,10 @@ const appVariantEntry = process.argv.find((a) => a.startsWith("--app-variant="))
 const stack = await startBenchStack(upstream.ready, { relayVariantEntry: variantEntry, appVariantEntry });
 try {
   const urls = { upstream: upstream.ready, ...stack.urls };
-  const list = tuningTargets(urls).filter((t) => ids.includes(t.id));
+  const stream = process.argv.includes("--stream");
+  const list = tuningTargets(urls)
+    .filter((t) => ids.includes(t.id))
+    .map((t) => (stream ? { ...t, spec: (a: string) => streamed(t.spec(a)) } : t));
   const perTarget = new Map<string, { cpu: number[]; wall: number[] }>(list.map((t) => [t.id, { cpu: [], wall: [] }]));
   const loop = (id: string, spec: ReturnType<(typeof list)[number]["spec"]>, maxRequests: number) =>
     client.loop({ agent: `ab:${id}`, spec, concurrency, durationMs: 120_000, maxRequests, timeoutMs: 30_000 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { spawnChild } from "./child.ts";
 import { assertLoopback } from "./client/http.ts";
 import { ROOT, startBenchStack } from "./stack.ts";
-import { tuningTargets } from "./targets.ts";
+import { streamed, tuningTargets } from "./targets.ts";
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -87,7 +87,7 @@ try {
   const urls = { upstream: upstream.ready, ...stack.urls };
   const target = tuningTargets(urls).find((t) => t.id === pathId);
   if (!target) throw new Error(`unknown --path=${pathId} (a, b, c, d or e)`);
-  const spec = target.spec(answer);
+  const spec = process.argv.includes("--stream") ? streamed(target.spec(answer)) : target.spec(answer);
   assertLoopback(spec.url);
   const once = async () => {
     const res = await fetch(spec.url, {

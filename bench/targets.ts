@@ -56,6 +56,11 @@ export function nullR2Target(urls: Urls): Target {
   };
 }
 
+/** The same request asking for SSE: `--stream` in the tuning tools (with an `sse-*` answer). */
+export function streamed(spec: RequestSpec): RequestSpec {
+  return { ...spec, body: JSON.stringify({ ...JSON.parse(spec.body), stream: true }) };
+}
+
 /**
  * Every path the tuning tools (bench/ab.ts, bench/profile.ts) can run: a-e, and v and w when the
  * stack serves other builds of the relay and the app.
