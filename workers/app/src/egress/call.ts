@@ -164,17 +164,13 @@ export async function sendCall(
   }
 }
 
-/** The answer with `x-egress-route` set; every Response here is built by this layer, so mutable. */
+/**
+ * The answer with `x-egress-route` set, in place: every route builds its own Response (never a
+ * fetch() answer as it came, whose headers would be immutable), so no copy is needed.
+ */
 function tagged(route: EgressRoute, res: Response): Response {
-  try {
-    res.headers.set(EGRESS_ROUTE_HEADER, route.name);
-    return res;
-  } catch {
-    // Immutable headers (a fetch() answer passed through as it came): copy once.
-    const out = new Response(res.body, res);
-    out.headers.set(EGRESS_ROUTE_HEADER, route.name);
-    return out;
-  }
+  res.headers.set(EGRESS_ROUTE_HEADER, route.name);
+  return res;
 }
 
 /** Every route failed before the call left: nothing was billed; say which and why. */
