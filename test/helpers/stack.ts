@@ -98,3 +98,10 @@ export async function withStack(options: StackOptions, run: (stack: Stack) => Pr
     await stack.stop();
   }
 }
+
+/** The log lines a stack wrote while `run` ran, joined by line breaks. */
+export async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {
+  const before = stack.logs.length;
+  await run();
+  return stack.logs.slice(before).join("\n");
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
 import { expectError, generate } from "../helpers/api.ts";
 import { FaultUpstream } from "../helpers/fault-upstream.ts";
-import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { logsOf, type Stack, startStack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort, startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
 
 const portOf = (url: string) => Number(new URL(url).port);
@@ -74,101 +74,94 @@ beforeEach(() => {
   fault.reset();
 });
 
-/** The log lines a stack wrote while `run` ran. */
-async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {
-  const before = stack.logs.length;
-  await run();
-  return stack.logs.slice(before).join("\n");
-}
-
 const ROUTE = () => `proxy:127.0.0.1:${proxy.port}`;
 
 describe("faults before the call is sent: safe to try the next route", () => {
   it("connection refused by the proxy, only route: 502 upstream_error, 0 calls", async () => {
-    const stack = await startStack({
-      appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${closedPort}`, OPENAI_API_KEY: TEST_KEY },
-    });
-    try {
-      const lines = await logsOf(stack, async () => {
-        const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
-        expect(err.error.message).toContain(`could not connect to the proxy 127.0.0.1:${closedPort}`);
-      });
-      expect(lines).toContain(
-        `Egress route proxy:127.0.0.1:${closedPort} could not be used: could not connect to the proxy 127.0.0.1:${closedPort}; no route left`,
-      );
-      expect(stack.standIn.apiCalls).toHaveLength(0);
-    } finally {
-      await stack.stop();
-    }
+    await withStack(
+      {
+        appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${closedPort}`, OPENAI_API_KEY: TEST_KEY },
+      },
+      async (stack) => {
+        const lines = await logsOf(stack, async () => {
+          const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
+          expect(err.error.message).toContain(`could not connect to the proxy 127.0.0.1:${closedPort}`);
+        });
+        expect(lines).toContain(
+          `Egress route proxy:127.0.0.1:${closedPort} could not be used: could not connect to the proxy 127.0.0.1:${closedPort}; no route left`,
+        );
+        expect(stack.standIn.apiCalls).toHaveLength(0);
+      },
+    );
   });
 
   it("connection refused by the upstream behind the proxy, then the relay: 200, 1 call", async () => {
-    const stack = await startStack({
-      appVars: {
-        ...LIMITS,
-        OPENAI_PROXY: `${proxy.url()},relay:`,
-        OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}`,
-        OPENAI_API_KEY: TEST_KEY,
+    await withStack(
+      {
+        appVars: {
+          ...LIMITS,
+          OPENAI_PROXY: `${proxy.url()},relay:`,
+          OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}`,
+          OPENAI_API_KEY: TEST_KEY,
+        },
       },
-    });
-    try {
-      const lines = await logsOf(stack, async () => {
-        const res = await generate(stack, { prompt: "a fox" });
-        expect(res.status, await res.clone().text()).toBe(200);
-        await res.arrayBuffer();
-      });
-      expect(stack.standIn.apiCalls).toHaveLength(1);
-      expect(lines).toMatch(
-        /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
-      );
-      expect(lines).toContain("Egress route relay-binding served the call");
-    } finally {
-      await stack.stop();
-    }
+      async (stack) => {
+        const lines = await logsOf(stack, async () => {
+          const res = await generate(stack, { prompt: "a fox" });
+          expect(res.status, await res.clone().text()).toBe(200);
+          await res.arrayBuffer();
+        });
+        expect(stack.standIn.apiCalls).toHaveLength(1);
+        expect(lines).toMatch(
+          /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
+        );
+        expect(lines).toContain("Egress route relay-binding served the call");
+      },
+    );
   });
 
   it("a proxy that never answers CONNECT: 504 upstream_timeout after the connect limit, 0 calls", async () => {
     const port = (silent.address() as { port: number }).port;
-    const stack = await startStack({
-      appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${port}`, OPENAI_API_KEY: TEST_KEY },
-    });
-    try {
-      const started = Date.now();
-      const lines = await logsOf(stack, async () => {
-        await expectError(await generate(stack, { prompt: "a fox" }), 504, "upstream_timeout");
-      });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
-      expect(lines).toContain(`the proxy 127.0.0.1:${port} did not open a tunnel within 1500 ms; no route left`);
-    } finally {
-      await stack.stop();
-    }
+    await withStack(
+      {
+        appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${port}`, OPENAI_API_KEY: TEST_KEY },
+      },
+      async (stack) => {
+        const started = Date.now();
+        const lines = await logsOf(stack, async () => {
+          await expectError(await generate(stack, { prompt: "a fox" }), 504, "upstream_timeout");
+        });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+        expect(lines).toContain(`the proxy 127.0.0.1:${port} did not open a tunnel within 1500 ms; no route left`);
+      },
+    );
   });
 
   it("region 403 on the first route only: the next route serves it; 2 calls, 1 billed", async () => {
-    const stack = await startStack({
-      appVars: {
-        ...LIMITS,
-        OPENAI_PROXY: `${proxy.url()},relay:`,
-        OPENAI_BASE_URL: refusedRegion.url,
-        OPENAI_API_KEY: TEST_KEY,
+    await withStack(
+      {
+        appVars: {
+          ...LIMITS,
+          OPENAI_PROXY: `${proxy.url()},relay:`,
+          OPENAI_BASE_URL: refusedRegion.url,
+          OPENAI_API_KEY: TEST_KEY,
+        },
       },
-    });
-    try {
-      const lines = await logsOf(stack, async () => {
-        const res = await generate(stack, { prompt: "a fox" });
-        expect(res.status, await res.clone().text()).toBe(200);
-        await res.arrayBuffer();
-      });
-      // The refused call did no work (OpenAI refuses before generating); the relay's is the one.
-      expect(refusedRegion.apiCalls).toHaveLength(1);
-      expect(stack.standIn.apiCalls).toHaveLength(1);
-      expect(lines).toContain(
-        `Egress route ${ROUTE()}: OpenAI refused the region this route leaves from (unsupported_country_region_territory); failing over to relay-binding`,
-      );
-      expect(lines).toContain("Egress route relay-binding served the call");
-    } finally {
-      await stack.stop();
-    }
+      async (stack) => {
+        const lines = await logsOf(stack, async () => {
+          const res = await generate(stack, { prompt: "a fox" });
+          expect(res.status, await res.clone().text()).toBe(200);
+          await res.arrayBuffer();
+        });
+        // The refused call did no work (OpenAI refuses before generating); the relay's is the one.
+        expect(refusedRegion.apiCalls).toHaveLength(1);
+        expect(stack.standIn.apiCalls).toHaveLength(1);
+        expect(lines).toContain(
+          `Egress route ${ROUTE()}: OpenAI refused the region this route leaves from (unsupported_country_region_territory); failing over to relay-binding`,
+        );
+        expect(lines).toContain("Egress route relay-binding served the call");
+      },
+    );
   });
 });
 

@@ -4,17 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { generate } from "../helpers/api.ts";
-import { type Stack, TEST_KEY, withStack } from "../helpers/stack.ts";
+import { logsOf, type Stack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
 const TOKEN = "route-test-relay-token";
-
-/** The log lines a stack wrote while `run` ran. */
-async function logsOf(stack: Stack, run: () => Promise<void>): Promise<string> {
-  const before = stack.logs.length;
-  await run();
-  return stack.logs.slice(before).join("\n");
-}
 
 async function expectOk(stack: Stack, prompt = "a fox") {
   const res = await generate(stack, { prompt });
