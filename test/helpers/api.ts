@@ -12,6 +12,13 @@ export function generate(stack: Stack, body: unknown, headers: Record<string, st
   });
 }
 
+/** Generates with `prompt` and expects a 200 (the body is the failure message), read to the end. */
+export async function expectOk(stack: Stack, prompt = "a fox"): Promise<void> {
+  const res = await generate(stack, { prompt });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await res.arrayBuffer();
+}
+
 export interface ErrorEnvelope {
   error: { code: string; message: string; type: string; param?: string; request_id: string };
 }

@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
-import { expectError, generate } from "../helpers/api.ts";
+import { expectError, expectOk, generate } from "../helpers/api.ts";
 import { FaultUpstream } from "../helpers/fault-upstream.ts";
 import { logsOf, type Stack, startStack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort, startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
@@ -106,11 +106,7 @@ describe("faults before the call is sent: safe to try the next route", () => {
         },
       },
       async (stack) => {
-        const lines = await logsOf(stack, async () => {
-          const res = await generate(stack, { prompt: "a fox" });
-          expect(res.status, await res.clone().text()).toBe(200);
-          await res.arrayBuffer();
-        });
+        const lines = await logsOf(stack, () => expectOk(stack));
         expect(stack.standIn.apiCalls).toHaveLength(1);
         expect(lines).toMatch(
           /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
@@ -148,11 +144,7 @@ describe("faults before the call is sent: safe to try the next route", () => {
         },
       },
       async (stack) => {
-        const lines = await logsOf(stack, async () => {
-          const res = await generate(stack, { prompt: "a fox" });
-          expect(res.status, await res.clone().text()).toBe(200);
-          await res.arrayBuffer();
-        });
+        const lines = await logsOf(stack, () => expectOk(stack));
         // The refused call did no work (OpenAI refuses before generating); the relay's is the one.
         expect(refusedRegion.apiCalls).toHaveLength(1);
         expect(stack.standIn.apiCalls).toHaveLength(1);
@@ -215,9 +207,7 @@ describe("faults after the call is sent: never sent again", () => {
 
   it("a slow body within the idle limit is fine: 200, 1 call", async () => {
     fault.next({ kind: "slow_body", ms: 600 });
-    const res = await generate(viaFault, { prompt: "a fox" });
-    expect(res.status, await res.clone().text()).toBe(200);
-    await res.arrayBuffer();
+    await expectOk(viaFault);
     expect(fault.calls).toHaveLength(1);
   });
 
@@ -249,11 +239,7 @@ describe("rate limits: refused before any work, so retried within the budget", (
       body: { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } },
     });
     const started = Date.now();
-    const lines = await logsOf(viaFault, async () => {
-      const res = await generate(viaFault, { prompt: "a fox" });
-      expect(res.status, await res.clone().text()).toBe(200);
-      await res.arrayBuffer();
-    });
+    const lines = await logsOf(viaFault, () => expectOk(viaFault));
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(fault.calls).toHaveLength(2);
     expect(lines).toContain(`Egress route ${ROUTE()}: rate limited (429); retrying the same route in 400 ms`);
@@ -286,9 +272,7 @@ describe("answer framings through the tunnel", () => {
     ["close-delimited", { kind: "ok", framing: "close" } as const],
   ])("%s: 200", async (_label, answer) => {
     fault.next(answer);
-    const res = await generate(viaFault, { prompt: "a fox" });
-    expect(res.status, await res.clone().text()).toBe(200);
-    await res.arrayBuffer();
+    await expectOk(viaFault);
     expect(fault.calls).toHaveLength(1);
   });
 });

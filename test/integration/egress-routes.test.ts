@@ -3,17 +3,11 @@
  * routes, and the per-isolate cool-off of a route that keeps failing.
  */
 import { describe, expect, it } from "vitest";
-import { generate } from "../helpers/api.ts";
+import { expectOk } from "../helpers/api.ts";
 import { logsOf, type Stack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
 const TOKEN = "route-test-relay-token";
-
-async function expectOk(stack: Stack, prompt = "a fox") {
-  const res = await generate(stack, { prompt });
-  expect(res.status, await res.clone().text()).toBe(200);
-  await res.arrayBuffer();
-}
 
 describe("a relay reached over the internet (https://)", () => {
   // The app's outbound fetch stands in for the internet: relay.example.com is the relay's own
