@@ -5,7 +5,7 @@ import type { GenerateAnswer, Job } from "../generate/handler";
 import type { GenerateRequest } from "../generate/schema";
 import { ledger } from "./budget";
 import { hashBody, idempotencyFor } from "./idempotency";
-import { actualCost, estimateCost } from "./pricing";
+import { actualCost, estimateCost, type PriceTable } from "./pricing";
 import { limiterFor } from "./rate-limit";
 import { guardSettings } from "./settings";
 
@@ -13,7 +13,7 @@ import { guardSettings } from "./settings";
 export interface Admission {
   replay?: GenerateAnswer;
   succeeded(answer: GenerateAnswer): Promise<void>;
-  failed(err: ApiError): Promise<void>;
+  failed(): Promise<void>;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -91,34 +91,47 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
     let hold: { id: string; estimate: number } | undefined;
     if (settings.dailyBudgetUsd !== undefined) {
       binding(c.env.BUDGET, "BUDGET", "DAILY_BUDGET_USD");
-      const estimate = estimateCost(settings.prices, job.model, req.n ?? 1);
-      const reserved = await ledger(c.env).reserve(estimate, settings.dailyBudgetUsd);
-      if (!reserved.ok) {
-        job.log.warn("Daily budget exhausted", { retry_after: reserved.retryAfter });
-        throw new ApiError(
-          "budget_exhausted",
-          "Today's image budget is used up. Generation resumes after midnight UTC.",
-          {
-            headers: { "Retry-After": String(reserved.retryAfter) },
-          },
-        );
-      }
-      hold = { id: reserved.id, estimate };
+      hold = await reserve(c, job, req, settings.prices, settings.dailyBudgetUsd);
     }
 
+    // Settled once: a failure after a successful settle (storing the answer) must not charge again.
+    const takeHold = () => {
+      const taken = hold;
+      hold = undefined;
+      return taken;
+    };
     return {
       async succeeded(answer) {
+        const hold = takeHold();
         if (hold) {
           const cost = actualCost(settings.prices, job.model, answer.images.length, answer.usage);
           const { spent } = await ledger(c.env).settle(hold.id, cost);
+          if (cost > hold.estimate) {
+            // Charged in full all the same: the hold is a guard, the usage is the bill.
+            job.log.warn("Usage above the budget hold", {
+              cost_usd: round(cost),
+              hold_usd: round(hold.estimate),
+              excess_usd: round(cost - hold.estimate),
+            });
+          }
           job.log.info("Charged to the daily budget", { cost_usd: round(cost), spent_usd: round(spent) });
         }
         await store?.complete(JSON.stringify(answer));
       },
-      async failed(err) {
-        // A call that timed out may still have been billed: keep its estimate. Any other
-        // failure was refused or failed before OpenAI produced an image.
-        if (hold) await ledger(c.env).settle(hold.id, err.code === "upstream_timeout" ? hold.estimate : 0);
+      async failed() {
+        // A call that may have reached OpenAI (runJob says) may have been billed without an
+        // answer to say so: it keeps its worst-case estimate. One refused or never sent costs 0.
+        const hold = takeHold();
+        if (hold) {
+          const cost = job.mayBeBilled ? hold.estimate : 0;
+          const { spent } = await ledger(c.env).settle(hold.id, cost);
+          if (cost > 0) {
+            job.log.warn("Failed call charged to the daily budget at its estimate: it may have been billed", {
+              cost_usd: round(cost),
+              spent_usd: round(spent),
+            });
+          }
+        }
         await store?.release();
       },
     };
@@ -129,3 +142,55 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+
+/** Margin over UPSTREAM_TIMEOUT_MS for storing the images and settling, at most a minute. */
+const HOLD_MARGIN_MAX_MS = 60_000;
+
+/**
+ * Holds the call's worst-case cost in the day's ledger, or refuses it: `budget_exhausted` until
+ * midnight UTC when the day's spending has reached the budget, `budget_busy` for a few seconds
+ * when only other calls' open holds stand in the way.
+ */
+async function reserve(
+  c: Context<AppEnv>,
+  job: Job,
+  req: GenerateRequest,
+  prices: PriceTable,
+  budget: number,
+): Promise<{ id: string; estimate: number }> {
+  const estimate = estimateCost(prices, {
+    model: job.model,
+    size: req.size,
+    quality: req.quality,
+    n: req.n ?? 1,
+    partialImages: job.partialImages,
+    promptChars: req.prompt.length,
+  });
+  const timeout = job.config.upstreamTimeoutMs;
+  const decision = await ledger(c.env).reserve(estimate, budget, timeout + Math.min(timeout, HOLD_MARGIN_MAX_MS));
+  if (decision.expired > 0) {
+    job.log.warn("Budget holds expired without being settled (their calls died); charged at their estimates", {
+      holds: decision.expired,
+    });
+  }
+  if (decision.ok) return { id: decision.id, estimate };
+  const fields = {
+    retry_after: decision.retryAfter,
+    estimate_usd: round(estimate),
+    spent_usd: round(decision.spent),
+    held_usd: round(decision.held),
+  };
+  const headers = { "Retry-After": String(decision.retryAfter) };
+  if (decision.reason === "busy") {
+    job.log.warn("Daily budget held by calls in progress", fields);
+    throw new ApiError(
+      "budget_busy",
+      `Calls in progress hold the rest of today's image budget. Retry in ${decision.retryAfter} s.`,
+      { headers },
+    );
+  }
+  job.log.warn("Daily budget exhausted", fields);
+  throw new ApiError("budget_exhausted", "Today's image budget is used up. Generation resumes after midnight UTC.", {
+    headers,
+  });
+}
