@@ -3,9 +3,8 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { GenerateAnswer, Job } from "../generate/handler";
 import type { GenerateRequest } from "../generate/schema";
-import { ledger } from "./budget";
+import { type BudgetHold, holdBudget } from "./budget-hold";
 import { hashBody, idempotencyFor } from "./idempotency";
-import { actualCost, estimateCost, type PriceTable } from "./pricing";
 import { limiterFor } from "./rate-limit";
 import { guardSettings } from "./settings";
 
@@ -29,7 +28,7 @@ function binding<T>(value: T | undefined, name: string, why: string): T {
 /**
  * The guards in front of a generation, in order: a repeat of an Idempotency-Key is answered from
  * the store (no upstream call, no limit spent); then the client's per-minute and per-day limits;
- * then the day's budget holds the call's estimated cost. Whatever is refused here never reaches
+ * then the day's budget holds the call's worst-case cost (budget-hold.ts). Whatever is refused here never reaches
  * the upstream.
  */
 export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest): Promise<Admission> {
@@ -88,50 +87,19 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
       }
     }
 
-    let hold: { id: string; estimate: number } | undefined;
+    let hold: BudgetHold | undefined;
     if (settings.dailyBudgetUsd !== undefined) {
       binding(c.env.BUDGET, "BUDGET", "DAILY_BUDGET_USD");
-      hold = await reserve(c, job, req, settings.prices, settings.dailyBudgetUsd);
+      hold = await holdBudget(c, job, req, settings.prices, settings.dailyBudgetUsd);
     }
 
-    // Settled once: a failure after a successful settle (storing the answer) must not charge again.
-    const takeHold = () => {
-      const taken = hold;
-      hold = undefined;
-      return taken;
-    };
     return {
       async succeeded(answer) {
-        const hold = takeHold();
-        if (hold) {
-          const cost = actualCost(settings.prices, job.model, answer.images.length, answer.usage);
-          const { spent } = await ledger(c.env).settle(hold.id, cost);
-          if (cost > hold.estimate) {
-            // Charged in full all the same: the hold is a guard, the usage is the bill.
-            job.log.warn("Usage above the budget hold", {
-              cost_usd: round(cost),
-              hold_usd: round(hold.estimate),
-              excess_usd: round(cost - hold.estimate),
-            });
-          }
-          job.log.info("Charged to the daily budget", { cost_usd: round(cost), spent_usd: round(spent) });
-        }
+        await hold?.succeeded(answer);
         await store?.complete(JSON.stringify(answer));
       },
       async failed() {
-        // A call that may have reached OpenAI (runJob says) may have been billed without an
-        // answer to say so: it keeps its worst-case estimate. One refused or never sent costs 0.
-        const hold = takeHold();
-        if (hold) {
-          const cost = job.mayBeBilled ? hold.estimate : 0;
-          const { spent } = await ledger(c.env).settle(hold.id, cost);
-          if (cost > 0) {
-            job.log.warn("Failed call charged to the daily budget at its estimate: it may have been billed", {
-              cost_usd: round(cost),
-              spent_usd: round(spent),
-            });
-          }
-        }
+        await hold?.failed();
         await store?.release();
       },
     };
@@ -139,58 +107,4 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
     await rollback();
     throw err;
   }
-}
-
-const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
-
-/** Margin over UPSTREAM_TIMEOUT_MS for storing the images and settling, at most a minute. */
-const HOLD_MARGIN_MAX_MS = 60_000;
-
-/**
- * Holds the call's worst-case cost in the day's ledger, or refuses it: `budget_exhausted` until
- * midnight UTC when the day's spending has reached the budget, `budget_busy` for a few seconds
- * when only other calls' open holds stand in the way.
- */
-async function reserve(
-  c: Context<AppEnv>,
-  job: Job,
-  req: GenerateRequest,
-  prices: PriceTable,
-  budget: number,
-): Promise<{ id: string; estimate: number }> {
-  const estimate = estimateCost(prices, {
-    model: job.model,
-    size: req.size,
-    quality: req.quality,
-    n: req.n ?? 1,
-    partialImages: job.partialImages,
-    promptChars: req.prompt.length,
-  });
-  const timeout = job.config.upstreamTimeoutMs;
-  const decision = await ledger(c.env).reserve(estimate, budget, timeout + Math.min(timeout, HOLD_MARGIN_MAX_MS));
-  if (decision.expired > 0) {
-    job.log.warn("Budget holds expired without being settled (their calls died); charged at their estimates", {
-      holds: decision.expired,
-    });
-  }
-  if (decision.ok) return { id: decision.id, estimate };
-  const fields = {
-    retry_after: decision.retryAfter,
-    estimate_usd: round(estimate),
-    spent_usd: round(decision.spent),
-    held_usd: round(decision.held),
-  };
-  const headers = { "Retry-After": String(decision.retryAfter) };
-  if (decision.reason === "busy") {
-    job.log.warn("Daily budget held by calls in progress", fields);
-    throw new ApiError(
-      "budget_busy",
-      `Calls in progress hold the rest of today's image budget. Retry in ${decision.retryAfter} s.`,
-      { headers },
-    );
-  }
-  job.log.warn("Daily budget exhausted", fields);
-  throw new ApiError("budget_exhausted", "Today's image budget is used up. Generation resumes after midnight UTC.", {
-    headers,
-  });
 }
