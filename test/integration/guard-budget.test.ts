@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectError, generate } from "../helpers/api.ts";
 import { FaultUpstream } from "../helpers/fault-upstream.ts";
+import { sseReader } from "../helpers/sse.ts";
 import { logsOf, type Stack, startStack } from "../helpers/stack.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
@@ -47,7 +48,8 @@ describe("holds are the worst case of what was asked", () => {
 
   it("20 parallel gpt-image-2 calls whose usage says 40,000 output tokens end within budget + one worst case", async () => {
     const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "2" } });
-    const body = { model: "gpt-image-2", prompt: "a cat [[output_tokens=40000]]" };
+    // Slow enough that all 20 arrive while the first is still open.
+    const body = { model: "gpt-image-2", prompt: "a cat [[output_tokens=40000]] [[slow=1500]]" };
     const answers = await Promise.all(Array.from({ length: 20 }, () => generate(stack, body)));
     const ok = answers.filter((r) => r.status === 200).length;
     // Only one fits at a time: the others are refused while its hold is open, as busy.
@@ -109,6 +111,20 @@ describe("a failed call keeps its hold once OpenAI may have billed it", () => {
     expect(spentValues(logs)).toEqual([0.2]);
   });
 
+  it("a stream that stalls after its first preview: charged at the estimate, previews included", async () => {
+    const stack = await stackWith({ appVars: vars });
+    const logs = await logsOf(stack, async () => {
+      const res = await generate(stack, { ...MEDIUM, prompt: "a cat [[hold]]", stream: true, partial_images: 2 });
+      const events = await sseReader(res).rest();
+      expect(events.map((e) => e.event)).toEqual(["started", "partial", "error"]);
+      expect(events[2]?.data).toMatchObject({ error: { code: "upstream_timeout" } });
+    });
+    stack.standIn.release();
+    // 1056 output tokens and 2 partials of 100, at $0.20 per 1056.
+    const estimate = Math.round(((1056 + 200) * 0.2 * 1e6) / 1056) / 1e6;
+    expect(spentValues(logs)).toEqual([estimate]);
+  });
+
   it("a 200 cut mid-body or short of its length: charged at the estimate", async () => {
     const fault = await new FaultUpstream().start();
     try {
@@ -163,8 +179,8 @@ describe("a failed call keeps its hold once OpenAI may have billed it", () => {
 describe("open holds answer budget_busy, spending answers budget_exhausted", () => {
   it("slow calls holding the budget: the next call gets a short Retry-After, and succeeds after they finish", async () => {
     const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.5", PRICE_TABLE } });
-    const slow = [1, 2].map((i) => generate(stack, { ...MEDIUM, prompt: `cat ${i} [[slow=1500]]` }));
-    await sleep(500);
+    const slow = [1, 2].map((i) => generate(stack, { ...MEDIUM, prompt: `cat ${i} [[slow=2000]]` }));
+    while (stack.standIn.apiCalls.length < 2) await sleep(20);
     const busy = await generate(stack, { ...MEDIUM, prompt: "a cat" });
     expect(busy.headers.get("retry-after")).toBe("5");
     const envelope = await expectError(busy, 429, "budget_busy");
