@@ -31,8 +31,8 @@ export interface Job {
   partialImages: number;
   /**
    * Set by runJob: whether OpenAI may have billed the call. True from the moment the call may
-   * leave; false again only when it provably did not (no route could send it) or OpenAI refused
-   * it (a 4xx answer). The budget keeps the hold of a failed call while this is true.
+   * leave; false again only when it provably did not (no route could send it) or OpenAI answered
+   * with its own refusal or error (4xx, 500, 503). The budget keeps a failed call's hold while true.
    */
   mayBeBilled: boolean;
 }
