@@ -15,6 +15,9 @@ const PRICE_TABLE = JSON.stringify({
   },
 });
 
+/** Held at `per_image` ($0.20): dearer than 1024x1024 low's worst-case tokens at this price. */
+const CAT = { prompt: "a cat", size: "1024x1024", quality: "low" };
+
 const secondsToUtcMidnight = () => {
   const next = new Date();
   next.setUTCHours(24, 0, 0, 0);
@@ -83,14 +86,14 @@ describe("per-client rate limits", () => {
 
 describe("daily budget", () => {
   it("charges OpenAI's usage and refuses new generations past the budget until the next UTC day", async () => {
-    const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.5", PRICE_TABLE } });
-    // $0.20 each: 0.2, 0.4, then 0.4 + a $0.20 hold would pass 0.5.
+    const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.4", PRICE_TABLE } });
+    // $0.20 each: 0.2, 0.4, then the day's spending has reached the budget.
     for (let i = 0; i < 2; i++) {
-      const ok = await generate(stack, { prompt: "a cat" });
+      const ok = await generate(stack, CAT);
       expect(ok.status).toBe(200);
       await ok.arrayBuffer();
     }
-    const refused = await generate(stack, { prompt: "a cat" });
+    const refused = await generate(stack, CAT);
     expect(Math.abs(Number(refused.headers.get("retry-after")) - secondsToUtcMidnight())).toBeLessThanOrEqual(5);
     await expectError(refused, 429, "budget_exhausted");
     expect(stack.standIn.apiCalls).toHaveLength(2);
@@ -99,7 +102,9 @@ describe("daily budget", () => {
 
   it("holds the budget against parallel calls: 20 at once with room for 5 make 5 upstream calls", async () => {
     const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "1", PRICE_TABLE } });
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => generate(stack, { prompt: `cat ${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => generate(stack, { ...CAT, prompt: `cat ${i}` })),
+    );
     expect(answers.filter((r) => r.status === 200)).toHaveLength(5);
     expect(answers.filter((r) => r.status === 429)).toHaveLength(15);
     expect(stack.standIn.apiCalls).toHaveLength(5);
@@ -108,8 +113,8 @@ describe("daily budget", () => {
 
   it("a failed generation gives its hold back", async () => {
     const stack = await stackWith({ appVars: { DAILY_BUDGET_USD: "0.2", PRICE_TABLE } });
-    await expectError(await generate(stack, { prompt: "a cat [[server_error]]" }), 502, "upstream_error");
-    const ok = await generate(stack, { prompt: "a cat" });
+    await expectError(await generate(stack, { ...CAT, prompt: "a cat [[server_error]]" }), 502, "upstream_error");
+    const ok = await generate(stack, CAT);
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
   });
@@ -117,17 +122,17 @@ describe("daily budget", () => {
   it("survives a restart: the day's spending and the rate counts are kept", async () => {
     const dir = mkdtempSync(join(tmpdir(), "guard-state-"));
     dirs.push(dir);
-    const vars = { DAILY_BUDGET_USD: "0.5", PRICE_TABLE, RATE_LIMIT_PER_DAY: "3", RATE_LIMIT_PER_MINUTE: "0" };
+    const vars = { DAILY_BUDGET_USD: "0.4", PRICE_TABLE, RATE_LIMIT_PER_DAY: "3", RATE_LIMIT_PER_MINUTE: "0" };
     const first = await startStack({ appVars: vars, persistDir: dir });
     for (let i = 0; i < 2; i++) {
-      const ok = await generate(first, { prompt: "a cat" }, fromIp("192.0.2.1"));
+      const ok = await generate(first, CAT, fromIp("192.0.2.1"));
       expect(ok.status).toBe(200);
       await ok.arrayBuffer();
     }
     await first.stop();
 
     const second = await stackWith({ appVars: vars, persistDir: dir });
-    await expectError(await generate(second, { prompt: "a cat" }, fromIp("192.0.2.2")), 429, "budget_exhausted");
+    await expectError(await generate(second, CAT, fromIp("192.0.2.2")), 429, "budget_exhausted");
     expect(second.standIn.apiCalls).toHaveLength(0);
   });
 });

@@ -51,6 +51,9 @@ export function parseDirectives(prompt: string): Directives {
   return out;
 }
 
+/** Output tokens reported per image: 1056 (1024x1024 medium), or `[[output_tokens=N]]` (an over-report). */
+const outputTokens = (d: Directives) => Number(d.get("output_tokens")) || 1056;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function dimensions(size: unknown): [number, number] {
@@ -276,8 +279,8 @@ export class OpenAIStandIn {
             size: params.size ?? "1024x1024",
             usage: {
               input_tokens: 50,
-              output_tokens: 1056 * n,
-              total_tokens: 50 + 1056 * n,
+              output_tokens: outputTokens(d) * n,
+              total_tokens: 50 + outputTokens(d) * n,
               input_tokens_details: { text_tokens: 50, image_tokens: 0 },
             },
           }
@@ -338,7 +341,11 @@ export class OpenAIStandIn {
       type: "image_generation.completed",
       b64_json: image(3).toString("base64"),
       ...common,
-      usage: { input_tokens: 50, output_tokens: 1056 + 100 * partials, total_tokens: 1106 + 100 * partials },
+      usage: {
+        input_tokens: 50,
+        output_tokens: outputTokens(d) + 100 * partials,
+        total_tokens: 50 + outputTokens(d) + 100 * partials,
+      },
     };
     res.end(`event: image_generation.completed\ndata: ${JSON.stringify(done)}\n\n`);
   }

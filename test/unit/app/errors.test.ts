@@ -23,6 +23,7 @@ describe("ERROR_CODES", () => {
     ["idempotency_key_reused", 422],
     ["rate_limited", 429],
     ["budget_exhausted", 429],
+    ["budget_busy", 429],
   ] as const)("%s answers %d", (code, status) => {
     expect(ERROR_CODES[code].status).toBe(status);
     expect(new ApiError(code, "m").status).toBe(status);

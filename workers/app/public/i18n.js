@@ -65,6 +65,7 @@ export const STRINGS = {
       upstream_rate_limited: ["Too many pictures are being drawn right now.", "Wait a minute and try again."],
       rate_limited: ["You have asked for many pictures in a short time.", "Wait a minute and try again."],
       budget_exhausted: ["This service has reached its limit of pictures for today.", "Try again tomorrow."],
+      budget_busy: ["Pictures being drawn right now take up the rest of today's limit.", "Try again in a few seconds."],
       unauthorized: [
         "This service needs an access key that this page does not have.",
         "Ask the site's owner for access.",
@@ -156,6 +157,10 @@ export const STRINGS = {
       upstream_rate_limited: ["Сейчас рисуется слишком много картинок.", "Подождите минуту и попробуйте снова."],
       rate_limited: ["Вы запросили много картинок за короткое время.", "Подождите минуту и попробуйте снова."],
       budget_exhausted: ["Сервис исчерпал дневной лимит картинок.", "Попробуйте завтра."],
+      budget_busy: [
+        "Картинки, которые рисуются сейчас, занимают остаток дневного лимита.",
+        "Попробуйте через несколько секунд.",
+      ],
       unauthorized: [
         "Для сервиса нужен ключ доступа, которого у этой страницы нет.",
         "Попросите доступ у владельца сайта.",

@@ -3,7 +3,7 @@ import { loadHistory, ownImageUrl } from "./history.js";
 import { el, els, state, t } from "./page.js";
 
 /** Errors whose Retry-After header tells the user when to come back. */
-const RETRYABLE = ["upstream_rate_limited", "rate_limited", "budget_exhausted"];
+const RETRYABLE = ["upstream_rate_limited", "rate_limited", "budget_exhausted", "budget_busy"];
 
 export function setStatus(key, params) {
   state.status = key ? { key, params } : undefined;

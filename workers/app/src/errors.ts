@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 422, type: "invalid_request_error" },
   rate_limited: { status: 429, type: "rate_limit_error" },
   budget_exhausted: { status: 429, type: "rate_limit_error" },
+  budget_busy: { status: 429, type: "rate_limit_error" },
   upstream_rate_limited: { status: 429, type: "rate_limit_error" },
   config_error: { status: 500, type: "server_error" },
   internal_error: { status: 500, type: "server_error" },

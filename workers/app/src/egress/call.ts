@@ -14,9 +14,8 @@ import type { Logger } from "../../../shared/log";
 import { readTextLimited } from "../../../shared/read-limited";
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
 import { type CoolOff, isolateCoolOff } from "./cool-off";
-import { RouteError } from "./failures";
+import { NotSentError, RouteError } from "./failures";
 import { callThroughProxy } from "./proxy-call";
 import { PROXY_DIAGNOSTICS_PATH, proxyDiagnostics } from "./proxy-diagnostics";
 import { callThroughRelay } from "./relay-call";
@@ -174,14 +173,14 @@ function tagged(route: EgressRoute, res: Response): Response {
 }
 
 /** Every route failed before the call left: nothing was billed; say which and why. */
-function noRouteLeft(unusable: RouteError[], log: Logger): ApiError {
+function noRouteLeft(unusable: RouteError[], log: Logger): NotSentError {
   log.error("No egress route could be used; the call was not sent", {
     routes: unusable.map((f) => f.route).join(", "),
     failures: unusable.map((f) => f.kind).join(", "),
   });
   const timedOut = unusable.length > 0 && unusable.every((f) => f.kind === "connect_timeout");
   const detail = unusable.map((f) => f.message).join("; ");
-  return new ApiError(
+  return new NotSentError(
     timedOut ? "upstream_timeout" : "upstream_error",
     `The image provider could not be reached: ${detail || "no egress route is configured"}.`,
   );

@@ -1,3 +1,5 @@
+import { ApiError } from "../errors";
+
 /**
  * A route that could not be used before any byte of the call left: the proxy or relay was not
  * reached, refused the tunnel or the app, or TLS failed. Nothing reached OpenAI, so nothing was
@@ -17,3 +19,9 @@ export class RouteError extends Error {
     super(message);
   }
 }
+
+/**
+ * The call was never sent: every route was unusable before any byte left. Nothing reached
+ * OpenAI, so nothing was billed (the budget gives the call's hold back).
+ */
+export class NotSentError extends ApiError {}

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Logger } from "../../../shared/log";
 import { type AppConfig, getConfig } from "../config";
+import { NotSentError } from "../egress/failures";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { Admission } from "../guard/admission";
@@ -15,6 +16,9 @@ import type { GenerateRequest } from "./schema";
 /** Partial images asked for when a client streams without saying how many. */
 const DEFAULT_PARTIAL_IMAGES = 2;
 
+/** Statuses of a gateway that sent the call on and got no answer: the call may have been billed. */
+const NO_ANSWER_STATUSES = [502, 504, 524];
+
 /** A validated request, ready to run. */
 export interface Job {
   model: string;
@@ -23,6 +27,14 @@ export interface Job {
   log: Logger;
   /** Whether the upstream is asked to stream (the client wants it and the model can). */
   upstreamStream: boolean;
+  /** Partial images the upstream is asked for (0 unless it streams); each costs output tokens. */
+  partialImages: number;
+  /**
+   * Set by runJob: whether OpenAI may have billed the call. True from the moment the call may
+   * leave; false again only when it provably did not (no route could send it) or OpenAI answered
+   * with its own refusal or error (4xx, 500, 503). The budget keeps a failed call's hold while true.
+   */
+  mayBeBilled: boolean;
 }
 
 /** The answer of POST /api/generate/image, also the data of the stream's `completed` event. */
@@ -58,15 +70,14 @@ export function prepareJob(c: Context<AppEnv>, req: GenerateRequest, clientStrea
     ...(config.logPrompts ? { prompt: req.prompt } : {}),
   });
   const upstreamStream = clientStreams && MODEL_SPECS[model]?.streams === true;
-  return { model, requestId: c.get("requestId"), config, log, upstreamStream };
+  const partialImages = upstreamStream ? (req.partial_images ?? DEFAULT_PARTIAL_IMAGES) : 0;
+  return { model, requestId: c.get("requestId"), config, log, upstreamStream, partialImages, mayBeBilled: false };
 }
 
 /** What OpenAI gets: the validated fields, the model always named (see FACTS), stream options. */
 function upstreamBody(req: GenerateRequest, job: Job): string {
-  const { model: _model, stream: _stream, partial_images, ...rest } = req;
-  const streaming = job.upstreamStream
-    ? { stream: true, partial_images: partial_images ?? DEFAULT_PARTIAL_IMAGES }
-    : {};
+  const { model: _model, stream: _stream, partial_images: _partials, ...rest } = req;
+  const streaming = job.upstreamStream ? { stream: true, partial_images: job.partialImages } : {};
   return JSON.stringify({ model: job.model, ...rest, ...streaming });
 }
 
@@ -82,21 +93,34 @@ export async function runJob(
   onPartial?: (partial: PartialImage) => Promise<void>,
 ): Promise<GenerateAnswer> {
   const started = Date.now();
-  const res = await callRelay(c.env, job.config, {
-    method: "POST",
-    path: "/v1/images/generations",
-    requestId: job.requestId,
-    signal,
-    body: upstreamBody(req, job),
-    contentType: "application/json",
-    log: job.log,
-  });
+  // From here the call may reach OpenAI. A failure that can't tell (an abort mid-call) keeps it so.
+  job.mayBeBilled = true;
+  let res: Response;
+  try {
+    res = await callRelay(c.env, job.config, {
+      method: "POST",
+      path: "/v1/images/generations",
+      requestId: job.requestId,
+      signal,
+      body: upstreamBody(req, job),
+      contentType: "application/json",
+      log: job.log,
+    });
+  } catch (err) {
+    if (err instanceof NotSentError) job.mayBeBilled = false;
+    throw err;
+  }
   // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
   const route = res.headers.get(EGRESS_ROUTE_HEADER);
   if (route) c.header(EGRESS_ROUTE_HEADER, route);
   // From here every line names the route, so the usual call needs no egress line of its own.
   const log = route ? job.log.with({ route }) : job.log;
-  if (!res.ok) throw await upstreamFailure(res, log);
+  if (!res.ok) {
+    // OpenAI's own refusals and errors (4xx, 500, 503) bill nothing; a gateway's "no answer from
+    // upstream" (502, 504, 524: the relay's too) may come after OpenAI did the work.
+    job.mayBeBilled = NO_ANSWER_STATUSES.includes(res.status);
+    throw await upstreamFailure(res, log);
+  }
   const answer = await readAnswer(res, log, onPartial);
 
   const images = await Promise.all(
@@ -161,7 +185,7 @@ export async function generateImage(
     answer = await runJob(c, job, req, signal);
   } catch (err) {
     const apiError = asApiError(err, job, timedOut());
-    await admission.failed(apiError);
+    await admission.failed();
     throw apiError;
   }
   await admission.succeeded(answer);

@@ -42,7 +42,7 @@ export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequ
     } catch (err) {
       const apiError: ApiError = asApiError(err, job, timedOut());
       job.log.warn("Streamed generation ended with an error", { code: apiError.code });
-      await admission.failed(apiError);
+      await admission.failed();
       await sse.send("error", errorEnvelope(apiError, job.requestId));
     } finally {
       clearInterval(heartbeat);

@@ -3,9 +3,8 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { GenerateAnswer, Job } from "../generate/handler";
 import type { GenerateRequest } from "../generate/schema";
-import { ledger } from "./budget";
+import { type BudgetHold, holdBudget } from "./budget-hold";
 import { hashBody, idempotencyFor } from "./idempotency";
-import { actualCost, estimateCost } from "./pricing";
 import { limiterFor } from "./rate-limit";
 import { guardSettings } from "./settings";
 
@@ -13,7 +12,7 @@ import { guardSettings } from "./settings";
 export interface Admission {
   replay?: GenerateAnswer;
   succeeded(answer: GenerateAnswer): Promise<void>;
-  failed(err: ApiError): Promise<void>;
+  failed(): Promise<void>;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -29,7 +28,7 @@ function binding<T>(value: T | undefined, name: string, why: string): T {
 /**
  * The guards in front of a generation, in order: a repeat of an Idempotency-Key is answered from
  * the store (no upstream call, no limit spent); then the client's per-minute and per-day limits;
- * then the day's budget holds the call's estimated cost. Whatever is refused here never reaches
+ * then the day's budget holds the call's worst-case cost (budget-hold.ts). Whatever is refused here never reaches
  * the upstream.
  */
 export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest): Promise<Admission> {
@@ -88,37 +87,19 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
       }
     }
 
-    let hold: { id: string; estimate: number } | undefined;
+    let hold: BudgetHold | undefined;
     if (settings.dailyBudgetUsd !== undefined) {
       binding(c.env.BUDGET, "BUDGET", "DAILY_BUDGET_USD");
-      const estimate = estimateCost(settings.prices, job.model, req.n ?? 1);
-      const reserved = await ledger(c.env).reserve(estimate, settings.dailyBudgetUsd);
-      if (!reserved.ok) {
-        job.log.warn("Daily budget exhausted", { retry_after: reserved.retryAfter });
-        throw new ApiError(
-          "budget_exhausted",
-          "Today's image budget is used up. Generation resumes after midnight UTC.",
-          {
-            headers: { "Retry-After": String(reserved.retryAfter) },
-          },
-        );
-      }
-      hold = { id: reserved.id, estimate };
+      hold = await holdBudget(c, job, req, settings.prices, settings.dailyBudgetUsd);
     }
 
     return {
       async succeeded(answer) {
-        if (hold) {
-          const cost = actualCost(settings.prices, job.model, answer.images.length, answer.usage);
-          const { spent } = await ledger(c.env).settle(hold.id, cost);
-          job.log.info("Charged to the daily budget", { cost_usd: round(cost), spent_usd: round(spent) });
-        }
+        await hold?.succeeded(answer);
         await store?.complete(JSON.stringify(answer));
       },
-      async failed(err) {
-        // A call that timed out may still have been billed: keep its estimate. Any other
-        // failure was refused or failed before OpenAI produced an image.
-        if (hold) await ledger(c.env).settle(hold.id, err.code === "upstream_timeout" ? hold.estimate : 0);
+      async failed() {
+        await hold?.failed();
         await store?.release();
       },
     };
@@ -127,5 +108,3 @@ export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest):
     throw err;
   }
 }
-
-const round = (usd: number) => Math.round(usd * 1e6) / 1e6;

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { TOKENS_PER_PARTIAL, worstImageTokens } from "./image-tokens";
 
 /**
  * What a generation costs, for the daily budget. OpenAI bills image models by tokens (text and
@@ -10,7 +11,7 @@ export interface ModelPrice {
   text_input_per_mtok: number;
   image_input_per_mtok: number;
   image_output_per_mtok: number;
-  /** Charged when the answer carries no usage, and reserved up front for each image. */
+  /** Charged for each image when the answer carries no usage; the least the hold reserves for one. */
   per_image: number;
 }
 
@@ -62,9 +63,38 @@ export function parsePriceTable(json: string | undefined): PriceTable {
 
 const priceOf = (table: PriceTable, model: string) => table[model] ?? UNKNOWN_MODEL;
 
-/** What to hold back from the budget before a call: the per-image price times the images asked. */
-export function estimateCost(table: PriceTable, model: string, images: number): number {
-  return priceOf(table, model).per_image * images;
+/** What a call asks for, as far as its price depends on it. */
+export interface CostQuery {
+  model: string;
+  size?: string;
+  quality?: string;
+  n: number;
+  /** Partial images the upstream is asked to stream (0 when it does not stream). */
+  partialImages: number;
+  /** The prompt's length in UTF-16 units. */
+  promptChars: number;
+}
+
+/**
+ * Text tokens a prompt may cost, at most: one per UTF-16 unit (English runs about four
+ * characters a token; some scripts and emoji come near one) plus a few for the request's frame.
+ */
+const promptTokens = (chars: number) => chars + 16;
+
+/**
+ * What to hold back from the budget before a call: the most it can cost. Per image, the
+ * dearer of `per_image` and the worst-case output tokens for the model, quality and size
+ * (image-tokens.ts) plus each partial image's tokens; and the prompt's worst-case text tokens
+ * for each image (OpenAI bills n images as n generations).
+ */
+export function estimateCost(table: PriceTable, q: CostQuery): number {
+  const price = priceOf(table, q.model);
+  const outputTokens = worstImageTokens(q.model, q.quality, q.size) + q.partialImages * TOKENS_PER_PARTIAL;
+  const perImage = Math.max(
+    price.per_image,
+    (outputTokens * price.image_output_per_mtok + promptTokens(q.promptChars) * price.text_input_per_mtok) / 1_000_000,
+  );
+  return perImage * q.n;
 }
 
 interface Usage {
