@@ -192,6 +192,25 @@ describe("9. an absurd retry-after", () => {
     expect(err.error.message).toContain("3600 s");
     expect(fault.calls).toHaveLength(1);
   });
+
+  it("is capped at an hour by the relay too, for its own callers", async () => {
+    const limited = { error: { message: "Slow down", type: "requests", param: null, code: "rate_limit_exceeded" } };
+    fault.next({
+      kind: "status",
+      status: 429,
+      body: limited,
+      headers: { "retry-after": "99999999999", "retry-after-ms": "99999999999999" },
+    });
+    const res = await viaRelay.relay("/v1/images/generations", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-relay-token": RELAY_TOKEN },
+      body: JSON.stringify({ model: "gpt-image-1", prompt: "a fox" }),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("3600");
+    expect(res.headers.get("retry-after-ms")).toBe("3600000");
+    expect(JSON.parse(await res.text()).error.code).toBe("rate_limit_exceeded");
+  });
 });
 
 describe("10. conditional requests on an image", () => {

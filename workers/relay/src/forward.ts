@@ -1,5 +1,6 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
+import { retryAfterMs } from "../../shared/retry-after";
 import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
@@ -138,7 +139,23 @@ async function passError(from: Response, egress: string, requestId: string, log:
     return relayError(502, "upstream_error", "The image API's error answer was cut off.", requestId);
   }
   if (text === null) return relayError(502, "upstream_error", "The image API sent an oversized error.", requestId);
-  return respond(log.redact(text), from, egress, requestId);
+  const res = respond(log.redact(text), from, egress, requestId);
+  capWaits(res.headers);
+  return res;
+}
+
+/** Each wait hint at most an hour (shared/retry-after.ts), so no caller is told to wait for years. */
+function capWaits(headers: Headers): void {
+  for (const [name, unit] of [
+    ["retry-after", 1000],
+    ["retry-after-ms", 1],
+  ] as const) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    // An HTTP date becomes seconds; a value the parser can't read is left as it came.
+    const ms = retryAfterMs(new Headers({ [name]: value }));
+    if (ms !== undefined) headers.set(name, String(Math.ceil(ms / unit)));
+  }
 }
 
 function respond(body: BodyInit | null, from: Response, egress: string, requestId: string): Response {
