@@ -15,7 +15,11 @@ export type Fault =
   | { kind: "truncated" }
   | { kind: "slow_headers"; ms: number }
   | { kind: "slow_body"; ms: number }
-  | { kind: "status"; status: number; body: unknown; headers?: Record<string, string> };
+  | { kind: "status"; status: number; body: unknown; headers?: Record<string, string> }
+  /** A body sent as given (an SSE stream, say), with its own headers. */
+  | { kind: "raw"; status: number; body: string; headers: Record<string, string> }
+  /** A hostile upstream: an OpenAI error whose message repeats the Authorization header sent. */
+  | { kind: "echo_auth"; status: number; headers?: Record<string, string> };
 
 export interface FaultCall {
   method: string;
@@ -140,8 +144,26 @@ export class FaultUpstream {
         await sleep(fault.ms);
         if (socket.destroyed) return;
         return void socket.end(body.subarray(half));
-      case "status": {
-        const text = Buffer.from(JSON.stringify(fault.body));
+      case "status":
+      case "raw":
+      case "echo_auth": {
+        const auth = call.headers.authorization ?? "";
+        const text = Buffer.from(
+          fault.kind === "raw"
+            ? fault.body
+            : JSON.stringify(
+                fault.kind === "status"
+                  ? fault.body
+                  : {
+                      error: {
+                        message: `Invalid header Authorization: ${auth} (the key ${auth.replace(/^Bearer /, "")} is not valid)`,
+                        type: "invalid_request_error",
+                        param: null,
+                        code: null,
+                      },
+                    },
+              ),
+        );
         return void socket.end(
           Buffer.concat([
             Buffer.from(head(fault.status, { "content-length": String(text.length), ...fault.headers })),

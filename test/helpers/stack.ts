@@ -18,7 +18,15 @@ export interface StackOptions {
   persistDir?: string;
   /** Replaces the app's outbound network (fetch to anything but its bindings). */
   appOutbound?: (request: Request) => Response | Promise<Response>;
+  /**
+   * The stand-in's url answers name STAND_IN_FILES (https, a reserved name) and the app's outbound
+   * network serves that origin from the stand-in: the app's download rules stay as in production.
+   */
+  standInFiles?: boolean;
 }
+
+/** The origin of the stand-in's url answers with `standInFiles` (RFC 2606: never resolves). */
+export const STAND_IN_FILES = "https://files.stand-in.example";
 
 export interface Stack {
   mf: Miniflare;
@@ -36,7 +44,17 @@ export interface Stack {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scripts = await buildWorkers();
-  const standIn = await new OpenAIStandIn({ apiKey: TEST_KEY, ...options.standIn }).start();
+  const standIn = await new OpenAIStandIn({
+    apiKey: TEST_KEY,
+    ...(options.standInFiles ? { filesOrigin: STAND_IN_FILES } : {}),
+    ...options.standIn,
+  }).start();
+  const filesOutbound = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.origin !== STAND_IN_FILES) return new Response("not on the test network", { status: 502 });
+    return fetch(standIn.url + url.pathname, { method: request.method, redirect: "manual" });
+  };
+  const outbound = options.appOutbound ?? (options.standInFiles ? filesOutbound : undefined);
   const logs: string[] = [];
 
   const appConfig = workerOptionsFrom("wrangler.toml");
@@ -53,7 +71,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           scriptPath: scripts.app,
           // No per-client limits unless a test sets them: most tests send many calls from one "client".
           bindings: { ...appConfig.bindings, RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "0", ...options.appVars },
-          ...(options.appOutbound ? { outboundService: options.appOutbound } : {}),
+          ...(outbound ? { outboundService: outbound } : {}),
         } as V4WorkerOptions,
         {
           ...relayConfig,

@@ -4,7 +4,7 @@ import { type Stack, startStack } from "../helpers/stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ standInFiles: true });
 });
 afterAll(() => stack?.stop());
 beforeEach(() => stack.standIn.reset());

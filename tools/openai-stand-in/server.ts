@@ -28,6 +28,12 @@ export interface StandInOptions {
    * "RU" makes every API call a region block, as OpenAI does for a badly placed relay.
    */
   country?: string;
+  /**
+   * The https origin that url answers name instead of the stand-in's own loopback address (the
+   * app downloads only from https public hosts). Tests map it to the stand-in on the app's test
+   * network (test/helpers/stack.ts `standInFiles`); nothing resolves it anywhere else.
+   */
+  filesOrigin?: string;
 }
 
 const REFUSED_COUNTRIES = ["RU", "BY", "CN", "HK", "IR", "KP", "SY", "CU"];
@@ -263,7 +269,7 @@ export class OpenAIStandIn {
       if (!wantsUrl) return { b64_json: bytes.toString("base64") };
       const id = randomBytes(8).toString("hex");
       this.files.set(id, bytes);
-      return { url: `${this.url}/files/${id}.png` };
+      return { url: `${this.options.filesOrigin ?? this.url}/files/${id}.png` };
     }).map((entry) =>
       model === "dall-e-3" ? { ...entry, revised_prompt: `A detailed rendering of: ${prompt}` } : entry,
     );

@@ -1,7 +1,10 @@
 /**
  * Structured logging: one JSON object per line, so Workers Logs (and `wrangler tail`) can filter
- * on fields. Callers pass only what is safe to log; this module never sees keys or image bytes.
+ * on fields. Callers pass only what is safe to log; upstream text in a field may still repeat a
+ * credential, so every string goes through the worker's redactor (redact.ts) on the way out.
  */
+import { type Redactor, redactShapes } from "./redact";
+
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
@@ -10,13 +13,18 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger whose lines all carry `fields` as well. */
   with(fields: LogFields): Logger;
+  /** This worker's redactor: for upstream text passed on to a client, masked as in the logs. */
+  redact: Redactor;
 }
 
 type Level = "info" | "warn" | "error";
 
-export function createLogger(worker: string, base: LogFields = {}): Logger {
+/** `redact`: built from the worker's secrets (redactorFor); credential shapes only by default. */
+export function createLogger(worker: string, base: LogFields = {}, redact: Redactor = redactShapes): Logger {
   const write = (level: Level, msg: string, fields?: LogFields) => {
-    const line = JSON.stringify({ level, worker, msg, ...base, ...fields });
+    const all: LogFields = { level, worker, msg, ...base, ...fields };
+    for (const [name, value] of Object.entries(all)) if (typeof value === "string") all[name] = redact(value);
+    const line = JSON.stringify(all);
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);
     else console.log(line);
@@ -25,14 +33,14 @@ export function createLogger(worker: string, base: LogFields = {}): Logger {
     info: (msg, fields) => write("info", msg, fields),
     warn: (msg, fields) => write("warn", msg, fields),
     error: (msg, fields) => write("error", msg, fields),
-    with: (fields) => createLogger(worker, { ...base, ...fields }),
+    with: (fields) => createLogger(worker, { ...base, ...fields }, redact),
+    redact,
   };
 }
 
 /**
- * Masks anything that looks like an OpenAI key in text we did not write ourselves (upstream error
+ * Masks anything shaped like a credential in text we did not write ourselves (upstream error
  * messages echo a masked key such as "sk-abc***wxyz"; even that stays out of logs and responses).
+ * Prefer the logger's `redact`, which also knows the worker's own secrets by value.
  */
-export function redactSecrets(text: string): string {
-  return text.replace(/\bsk-[A-Za-z0-9_*\-.]{3,}/g, "sk-[redacted]");
-}
+export const redactSecrets: Redactor = redactShapes;

@@ -13,7 +13,7 @@ import type { LogFields, Logger } from "../../../workers/shared/log";
 function recorder(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const log = (msg: string, fields?: LogFields) => lines.push(`${msg} ${JSON.stringify(fields ?? {})}`);
-  const logger = { lines, info: log, warn: log, error: log, with: () => logger };
+  const logger = { lines, info: log, warn: log, error: log, with: () => logger, redact: (text: string) => text };
   return logger;
 }
 

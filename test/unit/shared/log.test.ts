@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger, redactSecrets } from "../../../workers/shared/log";
+import { redactorFor } from "../../../workers/shared/redact";
 
 describe("redactSecrets", () => {
   it.each([
@@ -52,5 +53,26 @@ describe("createLogger", () => {
     });
     expect(JSON.parse(String(warn.mock.calls[0]?.[0]))).toMatchObject({ level: "warn", msg: "careful" });
     expect(JSON.parse(String(error.mock.calls[0]?.[0]))).toMatchObject({ level: "error", status: 500 });
+  });
+});
+
+describe("createLogger with a redactor", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("masks the worker's secrets in the message, base fields and fields, and hands out the same redactor", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const redact = redactorFor(["provkey-LEAK-42"]);
+    const logger = createLogger("app", { route: "via provkey-LEAK-42" }, redact).with({ model: "m" });
+
+    logger.warn("upstream said provkey-LEAK-42", { upstream_message: "Bearer provkey-LEAK-42", n: 1 });
+
+    const line = String(warn.mock.calls[0]?.[0]);
+    expect(line).not.toContain("LEAK");
+    expect(JSON.parse(line)).toMatchObject({
+      msg: "upstream said [redacted]",
+      upstream_message: "Bearer [redacted]",
+      n: 1,
+    });
+    expect(logger.redact("key provkey-LEAK-42")).toBe("key [redacted]");
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
+import { retryAfterMs } from "../../shared/retry-after";
 import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
@@ -81,13 +82,17 @@ export async function forward(
   if (upstream.status !== 403) {
     // A line per successful call is what Workers Logs' invocation log already records, and
     // writing it is a tenth of the relay's own cost per call; LOG_ALL_CALLS=on adds it back.
-    if (upstream.status >= 400) log.warn(`Upstream answered ${upstream.status}`, fields);
-    else if (env.LOG_ALL_CALLS === "on") log.info("Forwarded", fields);
+    if (upstream.status >= 400) {
+      log.warn(`Upstream answered ${upstream.status}`, fields);
+      return passError(upstream, "placed", requestId, log);
+    }
+    if (env.LOG_ALL_CALLS === "on") log.info("Forwarded", fields);
     return respond(upstream.body, upstream, "placed", requestId);
   }
 
-  const text = await readTextLimited(upstream.body, MAX_ERROR_BODY);
-  if (text === null) return relayError(502, "upstream_error", "The image API sent an oversized error.", requestId);
+  const read = await readTextLimited(upstream.body, MAX_ERROR_BODY);
+  if (read === null) return relayError(502, "upstream_error", "The image API sent an oversized error.", requestId);
+  const text = log.redact(read);
   if (parseOpenAIError(text).code !== REGION_BLOCK_CODE) {
     log.warn("Upstream answered 403", fields);
     return respond(text, upstream, "placed", requestId);
@@ -116,7 +121,41 @@ export async function forward(
   const outcome = { ...fields, egress, status: second.status, ms_to_headers: Date.now() - started };
   if (second.status === 403) log.error("Fallback egress was refused as well", outcome);
   else log.warn("Fallback egress answered", outcome);
+  if (second.status >= 400) return passError(second, egress, requestId, log);
   return respond(second.body, second, egress, requestId);
+}
+
+/**
+ * An upstream error passed on with the relay's secrets (and anything shaped like a credential)
+ * masked: a broken or hostile upstream can repeat the Authorization header it was sent. Error
+ * bodies are small, so reading one whole costs nothing that matters.
+ */
+async function passError(from: Response, egress: string, requestId: string, log: Logger): Promise<Response> {
+  let text: string | null;
+  try {
+    text = await readTextLimited(from.body, MAX_ERROR_BODY);
+  } catch (err) {
+    log.error("Upstream error body failed", { error: err instanceof Error ? err.name : "unknown" });
+    return relayError(502, "upstream_error", "The image API's error answer was cut off.", requestId);
+  }
+  if (text === null) return relayError(502, "upstream_error", "The image API sent an oversized error.", requestId);
+  const res = respond(log.redact(text), from, egress, requestId);
+  capWaits(res.headers);
+  return res;
+}
+
+/** Each wait hint at most an hour (shared/retry-after.ts), so no caller is told to wait for years. */
+function capWaits(headers: Headers): void {
+  for (const [name, unit] of [
+    ["retry-after", 1000],
+    ["retry-after-ms", 1],
+  ] as const) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    // An HTTP date becomes seconds; a value the parser can't read is left as it came.
+    const ms = retryAfterMs(new Headers({ [name]: value }));
+    if (ms !== undefined) headers.set(name, String(Math.ceil(ms / unit)));
+  }
 }
 
 function respond(body: BodyInit | null, from: Response, egress: string, requestId: string): Response {

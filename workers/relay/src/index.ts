@@ -1,4 +1,5 @@
 import { createLogger } from "../../shared/log";
+import { redactorFor } from "../../shared/redact";
 import { requestIdFrom } from "../../shared/request-id";
 import { checkAccess } from "./access";
 import { diagnostics } from "./diagnostics";
@@ -18,7 +19,7 @@ export { EgressFallback } from "./fallback";
 export default {
   async fetch(request: Request, env: RelayEnv): Promise<Response> {
     const requestId = requestIdFrom(request.headers);
-    const log = createLogger("relay", { request_id: requestId });
+    const log = createLogger("relay", { request_id: requestId }, redactorFor([env.OPENAI_API_KEY, env.RELAY_TOKEN]));
     // The path exactly as sent. `new URL()` would resolve ".." and "%2e%2e" first and so let
     // "/v1/images/../images/generations" through; the raw text never matches such tricks.
     const route = matchRoute(request.method, rawPath(request.url));

@@ -4,6 +4,7 @@
  * rate limit (refused before any work; but never `insufficient_quota`, which waiting won't fix).
  */
 import { parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/read-limited";
+import { retryAfterMs } from "../../../shared/retry-after";
 
 /** Statuses whose body must be read to decide; every other answer goes back as it came. */
 export const STATUSES_TO_INSPECT = [401, 403, 429];
@@ -37,13 +38,5 @@ export function verdict(
   return { kind: "final" };
 }
 
-/** OpenAI's retry-after-ms, else retry-after (seconds or an HTTP date); undefined without either. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get("retry-after-ms") ?? Number.NaN);
-  if (Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
-  const value = headers.get("retry-after")?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
+/** The shared parser (capped at an hour), here too for the callers of this module. */
+export { retryAfterMs };

@@ -125,7 +125,7 @@ export async function runJob(
 
   const images = await Promise.all(
     answer.images.map(async (image) => {
-      const bytes = await imageBytes(image, signal);
+      const bytes = await imageBytes(image, signal, log);
       const type = sniffImageType(bytes);
       if (!type) throw new ApiError("upstream_error", "The image provider sent data that is not an image.");
       const stored = await storeImage(c.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });

@@ -1,18 +1,15 @@
 import type { Logger } from "../../../shared/log";
-import { redactSecrets } from "../../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
+import { retryAfterMs } from "../../../shared/retry-after";
 import { ApiError } from "../errors";
 
 const MAX_ERROR_BODY = 64 * 1024;
 const DEFAULT_RETRY_AFTER_S = 20;
 
-/** Seconds to wait, from OpenAI's retry-after-ms or retry-after headers. */
+/** Whole seconds to tell the client (1 s to an hour), from OpenAI's headers or a default. */
 export function retryAfterSeconds(headers: Headers): number {
-  const ms = Number(headers.get("retry-after-ms"));
-  if (Number.isFinite(ms) && ms > 0) return Math.max(1, Math.ceil(ms / 1000));
-  const s = Number(headers.get("retry-after"));
-  if (Number.isFinite(s) && s > 0) return Math.ceil(s);
-  return DEFAULT_RETRY_AFTER_S;
+  const ms = retryAfterMs(headers);
+  return ms === undefined ? DEFAULT_RETRY_AFTER_S : Math.max(1, Math.ceil(ms / 1000));
 }
 
 /**
@@ -29,7 +26,8 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
     upstream_type: err.type,
     upstream_request_id: res.headers.get("x-request-id") ?? undefined,
     egress_route: res.headers.get("x-egress-route") ?? undefined,
-    upstream_message: err.message ? redactSecrets(err.message).slice(0, 300) : undefined,
+    // Masked before it is cut, so that a cut can't leave part of a secret unrecognised.
+    upstream_message: err.message ? log.redact(err.message).slice(0, 300) : undefined,
   };
 
   if (err.type === "relay_error") return relayFailure(res.status, err.code, log, fields);
@@ -53,7 +51,8 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
         "The image provider's safety system rejected this prompt. Rephrase it and try again.",
       );
     }
-    return new ApiError("invalid_request", redactSecrets(err.message ?? "The image provider rejected the request."), {
+    // The message is the provider's, and may repeat what it was sent: masked as in the log.
+    return new ApiError("invalid_request", log.redact(err.message ?? "The image provider rejected the request."), {
       param: err.param,
     });
   }

@@ -9,6 +9,7 @@ import {
   UnreadableAnswer,
 } from "./images-json";
 import { imagesResponseSchema, type UpstreamImage } from "./images-response";
+import { previewUrl } from "./preview";
 import { parseSSE } from "./sse";
 
 /** A partial image as the page shows it: a data URL, so nothing is stored for a preview. */
@@ -121,24 +122,31 @@ async function readStreamedAnswer(
   const answer: UpstreamAnswer = { images: [] };
   // Partial images have the final one's size: they size its buffer.
   let capacity = DEFAULT_IMAGE_CAPACITY;
+  let previewDropped = false;
   const events = parseSSE(body, { imageEvents: DECODED_EVENTS, imageCapacity: () => capacity });
   try {
     for await (const event of events) {
       if (event.event === "image_generation.partial_image") {
         const partial = decode(partialEvent, event.data);
         capacity = Math.max(capacity, Math.ceil((partial.b64_json.length * 3) / 4));
-        const format = partial.output_format ?? "png";
-        await onPartial?.({
-          index: partial.partial_image_index ?? 0,
-          url: `data:image/${format};base64,${partial.b64_json}`,
-        });
+        const url = previewUrl(partial.b64_json);
+        if (url) await onPartial?.({ index: partial.partial_image_index ?? 0, url });
+        else if (!previewDropped) {
+          // Once per call: a stream of bad previews is one problem, not one line per preview.
+          previewDropped = true;
+          log.warn("Image API sent a preview that is not a PNG, JPEG or WebP; previews like it are dropped", {
+            output_format: partial.output_format?.slice(0, 40),
+          });
+        }
       } else if (event.event === "image_generation.completed") {
         const done = decode(completedEvent, event.data);
         answer.images.push({ revised_prompt: done.revised_prompt, ...imageData(done.b64_json, event.images) });
         answer.created ??= done.created_at;
         answer.usage = done.usage ?? answer.usage;
       } else if (event.event === "error") {
-        log.error("Image API stream ended with an error", { detail: event.data.slice(0, 300) });
+        log.error("Image API stream ended with an error", {
+          detail: log.redact(event.data.slice(0, 4096)).slice(0, 300),
+        });
         throw new ApiError("upstream_error", "The image provider failed while generating. Try again.");
       }
     }
