@@ -18,6 +18,11 @@ export interface StackOptions {
   persistDir?: string;
   /** Replaces the app's outbound network (fetch to anything but its bindings). */
   appOutbound?: (request: Request) => Response | Promise<Response>;
+  /**
+   * Also collect workerd's own reports (e.g. a refused connection) into `runtimeLogs`, for tests
+   * that cause such a fault on purpose and assert it; they are never printed.
+   */
+  runtimeLogs?: boolean;
 }
 
 export interface Stack {
@@ -25,6 +30,8 @@ export interface Stack {
   standIn: OpenAIStandIn;
   /** Every line the workers logged (console.*), in order. */
   logs: string[];
+  /** workerd's own reports, with `runtimeLogs` only (never the workers' console lines). */
+  runtimeLogs: string[];
   /** A request to the app, as an end user on the internet would send it. */
   app(path: string, init?: RequestInit): Promise<Response>;
   /** The relay's own address on loopback, e.g. for the openai client. */
@@ -38,13 +45,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scripts = await buildWorkers();
   const standIn = await new OpenAIStandIn({ apiKey: TEST_KEY, ...options.standIn }).start();
   const logs: string[] = [];
+  const runtimeLogs: string[] = [];
 
   const appConfig = workerOptionsFrom("wrangler.toml");
   const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
   // Miniflare 5 takes a new options shape; wrangler still speaks the v4 one, hence the conversion.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      handleStructuredLogs: (log) => logs.push(log.message),
+      // The workers log one JSON object per line; with `runtimeLogs`, workerd's own reports
+      // (plain text) are kept apart, so tests that parse every worker line still can.
+      handleStructuredLogs: (log) =>
+        (options.runtimeLogs && !log.message.startsWith("{") ? runtimeLogs : logs).push(log.message),
+      ...(options.runtimeLogs ? { verbose: true } : {}),
       ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
       workers: [
         {
@@ -78,6 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     mf,
     standIn,
     logs,
+    runtimeLogs,
     app: async (path, init) =>
       (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
     relayUrl,
