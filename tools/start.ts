@@ -1,9 +1,11 @@
 /**
- * `npm start`: the app and the relay in one `wrangler dev`, the app on http://localhost:8787 and
- * the relay only behind the app's RELAY binding; R2 is simulated on disk (.wrangler/state).
+ * `npm start`: the app and the relay in one `wrangler dev`, the app on http://localhost:8787 (or
+ * the next free port; its URL goes to .wrangler/app-url.json for `npm run doctor`) and the relay
+ * only behind the app's RELAY binding; R2 is simulated on disk (.wrangler/state).
  * Settings come from the environment and the top-level .dev.vars, or .env when there is no
- * .dev.vars (see .dev.vars.example), the environment winning. Without OPENAI_API_KEY and OPENAI_BASE_URL the relay calls a local OpenAI
- * stand-in, run in this process, which draws placeholder images.
+ * .dev.vars (see .dev.vars.example), the environment winning. Without OPENAI_API_KEY and
+ * OPENAI_BASE_URL the relay calls a local OpenAI stand-in, run in this process on
+ * 127.0.0.1:$STAND_IN_PORT (8790), which draws placeholder images.
  * Arguments go on to wrangler: `npm start -- --port 8788`.
  *
  * `--relay-only` (first argument; `npm run dev:relay`): the relay alone, as the primary worker, on
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
   const relayConfig = writeRelayConfig(RELAY_CONFIG, relayRaw, join(OUT, "relay"));
   writePrivate(join(OUT, "relay", ".dev.vars"), formatDotenv(plan.relay, { expand: false }));
   const appEnvFile = join(OUT, "app.env");
-  // Always passed, even empty: it replaces the top-level .dev.vars, which may hold the API key.
+  // Always passed, even empty: it replaces the top-level .dev.vars/.env, which may hold the API key.
   writePrivate(appEnvFile, formatDotenv(plan.app, { expand: true }));
 
   const require = createRequire(import.meta.url);
@@ -141,7 +143,8 @@ async function main(): Promise<void> {
   const listen = RELAY_ONLY ? relayListen(PASS_THROUGH) : undefined;
   // The app's port is chosen here, as wrangler would (8787, else the next free one), so that its
   // URL is known: written for `npm run doctor` while this runs.
-  const appPort = option(PASS_THROUGH, "--port") ? 0 : await chooseAppPort((p) => portFree(p, "127.0.0.1"));
+  const chosen = RELAY_ONLY || option(PASS_THROUGH, "--port") !== undefined;
+  const appPort = chosen ? 0 : await chooseAppPort((p) => portFree(p, "127.0.0.1"));
   const app = RELAY_ONLY ? undefined : listenOn(PASS_THROUGH, appPort);
   const args = listen
     ? ["dev", "-c", relative(ROOT, relayConfig), ...listen.args]
