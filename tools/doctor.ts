@@ -2,19 +2,21 @@
  * `npm run doctor -- [--app|--relay] [url]`: asks a running app or relay whether image generation
  * can work, and says in plain words what is wrong and what to do.
  *
- *   npm run doctor                        the local app of `npm start`: http://localhost:8787/api/health
+ *   npm run doctor                        the local app of a running `npm start` (the URL it wrote to
+ *                                         .wrangler/app-url.json), else http://localhost:8787/api/health
  *   npm run doctor -- --app <url>         an app: <url>/api/health (includes the relay's verdict)
  *   npm run doctor -- --relay <url>       a relay: <url>/_relay/diagnostics, with X-Relay-Token
  *   npm run doctor -- <url>               an app if the URL ends in /api/health, a relay otherwise
  *
- * The relay's token is RELAY_TOKEN from the environment, else from the top-level .dev.vars (the
- * environment wins; set to "" it unsets), as for npm start. No secret is ever printed.
+ * The relay's token is RELAY_TOKEN from the environment, else from the top-level .dev.vars or .env
+ * (the environment wins; set to "" it unsets), as for npm start. No secret is ever printed.
  * Exit code: 0 when everything is OK, 1 when something is not, 2 for a usage error.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { explainApp, explainNoAnswer, explainRelay, type Finding } from "./doctor/explain.ts";
-import { readDotenvFile } from "./start/settings.ts";
+import { runningAppUrl } from "./start/app-url.ts";
+import { readSettingsFile } from "./start/settings.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const LOCAL_APP = "http://localhost:8787";
@@ -24,7 +26,7 @@ const RELAY_PATH = "/_relay/diagnostics";
 const TIMEOUT_MS = 45_000;
 
 const USAGE = `Usage: npm run doctor -- [--app <url> | --relay <url> | <url>]
-  (nothing)        check the local app of npm start (${LOCAL_APP}${APP_PATH})
+  (nothing)        check the app of the running npm start, on whatever port it uses (else ${LOCAL_APP})
   --app <url>      check an app through its ${APP_PATH}
   --relay <url>    check a relay through its ${RELAY_PATH} (X-Relay-Token from RELAY_TOKEN)
   <url>            an app when the URL ends in ${APP_PATH}, a relay otherwise`;
@@ -72,7 +74,7 @@ function parseArgs(argv: readonly string[]): Target {
       given = arg;
     }
   }
-  if (!given) return { kind: "app", url: LOCAL_APP + APP_PATH, rerun: "npm run doctor" };
+  if (!given) return { kind: "app", url: (runningAppUrl(ROOT) ?? LOCAL_APP) + APP_PATH, rerun: "npm run doctor" };
   kind ??= /\/api\/health\/?$/.test(new URL(given, "http://x").pathname) ? "app" : "relay";
   return { kind, url: endpoint(kind, given), rerun: `npm run doctor -- --${kind} ${given}` };
 }
@@ -81,8 +83,9 @@ function parseArgs(argv: readonly string[]): Target {
 function relayToken(): { token?: string; source?: string } {
   const fromEnv = process.env.RELAY_TOKEN;
   if (fromEnv !== undefined) return fromEnv ? { token: fromEnv, source: "the environment" } : {};
-  const fromFile = readDotenvFile(join(ROOT, ".dev.vars"))?.RELAY_TOKEN;
-  return fromFile ? { token: fromFile, source: ".dev.vars" } : {};
+  const file = readSettingsFile(ROOT);
+  const fromFile = file.values.RELAY_TOKEN;
+  return fromFile ? { token: fromFile, source: file.source } : {};
 }
 
 function describeError(err: unknown): string {

@@ -1,9 +1,11 @@
 /**
- * `npm start`: the app and the relay in one `wrangler dev`, the app on http://localhost:8787 and
- * the relay only behind the app's RELAY binding; R2 is simulated on disk (.wrangler/state).
- * Settings come from the environment and the top-level .dev.vars (see .dev.vars.example), the
- * environment winning. Without OPENAI_API_KEY and OPENAI_BASE_URL the relay calls a local OpenAI
- * stand-in, run in this process, which draws placeholder images.
+ * `npm start`: the app and the relay in one `wrangler dev`, the app on http://localhost:8787 (or
+ * the next free port; its URL goes to .wrangler/app-url.json for `npm run doctor`) and the relay
+ * only behind the app's RELAY binding; R2 is simulated on disk (.wrangler/state).
+ * Settings come from the environment and the top-level .dev.vars, or .env when there is no
+ * .dev.vars (see .dev.vars.example), the environment winning. Without OPENAI_API_KEY and
+ * OPENAI_BASE_URL the relay calls a local OpenAI stand-in, run in this process on
+ * 127.0.0.1:$STAND_IN_PORT (8790), which draws placeholder images.
  * Arguments go on to wrangler: `npm start -- --port 8788`.
  *
  * `--relay-only` (first argument; `npm run dev:relay`): the relay alone, as the primary worker, on
@@ -11,30 +13,31 @@
  * start/relay-only.ts). It always requires a RELAY_TOKEN, made up for the run when none is set.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { constants } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenAIStandIn } from "./openai-stand-in/server.ts";
+import { alive, chooseAppPort, removeAppUrl, writeAppUrl } from "./start/app-url.ts";
+import { bannerLines } from "./start/banner.ts";
 import { formatDotenv } from "./start/dotenv.ts";
 import { killTree } from "./start/process-tree.ts";
-import { type RawConfig, readRawConfig, writeRelayConfig } from "./start/relay-config.ts";
-import { howToCall, RELAY_ONLY_FLAG, relayListen, throwawayToken } from "./start/relay-only.ts";
+import { readRawConfig, writeRelayConfig } from "./start/relay-config.ts";
+import { howToCall, listenOn, option, RELAY_ONLY_FLAG, relayListen, throwawayToken } from "./start/relay-only.ts";
 import {
-  declaredSettings,
   fromEnvironment,
   type Keys,
   type Plan,
   planSettings,
-  readDotenvFile,
+  projectKeys,
+  readSettingsFile,
   relayUpstream,
-  workerKeys,
+  type SettingsFileRead,
 } from "./start/settings.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const APP_CONFIG = join(ROOT, "wrangler.toml");
 const RELAY_CONFIG = join(ROOT, "workers", "relay", "wrangler.toml");
 /** Generated files, one folder per run (gitignored); they may hold secrets: removed on exit. */
 const RUNS = join(ROOT, ".wrangler", "start");
@@ -69,42 +72,17 @@ async function startStandIn(): Promise<OpenAIStandIn> {
   return new OpenAIStandIn({ loud: true }).start(port, "127.0.0.1");
 }
 
-/** Host of a URL for the log: never its credentials, path or query. */
-const hostOf = (url: string | undefined) => {
-  try {
-    return new URL(url ?? "").host || "(no host)";
-  } catch {
-    return "(not a URL)";
-  }
-};
-
-function describe(plan: Plan, standIn: OpenAIStandIn | undefined): void {
-  for (const { name, source, workers } of plan.used) {
-    // Alone, the relay is the only worker: the app's settings are not used.
-    const to = RELAY_ONLY ? workers.filter((w) => w === "relay") : workers;
-    if (to.length > 0) say(`${name} from ${source} -> ${to.join(", ")}`);
-  }
+function describe(plan: Plan, file: SettingsFileRead, standIn: OpenAIStandIn | undefined): void {
+  for (const line of bannerLines(plan, { relayOnly: RELAY_ONLY, standInUrl: standIn?.url }, file)) say(line);
   if (standIn) {
     const bar = paint("1;33", "!".repeat(78));
     const line = (text: string) => console.log(paint("1;33", `!! ${text}`));
     console.log(bar);
     line("No OPENAI_API_KEY and no OPENAI_BASE_URL: generated images are PLACEHOLDERS.");
     line(`The relay calls the local OpenAI stand-in at ${standIn.url}, not OpenAI.`);
-    line("For real images put OPENAI_API_KEY in .dev.vars (see .dev.vars.example).");
+    line("For real images put OPENAI_API_KEY in .dev.vars or .env (see .dev.vars.example).");
     console.log(bar);
-  } else if (plan.upstream === "openai") {
-    say(`relay -> OpenAI (https://api.openai.com) with OPENAI_API_KEY: real, billed generations`);
-  } else if (plan.upstream === "base_url") {
-    say(`relay -> OPENAI_BASE_URL at ${hostOf(plan.relay.OPENAI_BASE_URL)}`);
-  } else {
-    say(`app -> the relay at ${hostOf(plan.app.OPENAI_PROXY)} (OPENAI_PROXY); the local relay is not used`);
   }
-}
-
-/** The settings a worker reads, from its env.ts and its config's [vars]. */
-function settingsOf(envTs: string, config: RawConfig): string[] {
-  const source = existsSync(join(ROOT, envTs)) ? readFileSync(join(ROOT, envTs), "utf8") : "";
-  return declaredSettings(source, config.vars);
 }
 
 /** wrangler's own environment: the workers' settings are passed through files, not inherited. */
@@ -134,16 +112,14 @@ function removeStaleRuns(): void {
 async function main(): Promise<void> {
   removeStaleRuns();
   const relayRaw = readRawConfig(RELAY_CONFIG);
-  const keys = workerKeys(
-    settingsOf("workers/app/src/env.ts", readRawConfig(APP_CONFIG)),
-    settingsOf("workers/relay/src/env.ts", relayRaw),
-  );
-  const plan = planSettings(keys, fromEnvironment(process.env, keys), readDotenvFile(join(ROOT, ".dev.vars")));
+  const keys = projectKeys(ROOT);
+  const file = readSettingsFile(ROOT);
+  const plan = planSettings(keys, fromEnvironment(process.env, keys), file);
   // Alone, the relay is what clients call: the app's OPENAI_PROXY does not apply.
   const upstream = RELAY_ONLY ? relayUpstream(plan.relay) : plan.upstream;
   plan.upstream = upstream;
   if (existsSync(join(ROOT, "workers", "relay", ".dev.vars"))) {
-    say("workers/relay/.dev.vars is not read by npm start: put the relay's settings in .dev.vars");
+    say("workers/relay/.dev.vars is not read by npm start: put the relay's settings in .dev.vars or .env");
   }
   // Reached over HTTP, the relay must not be open: a token made up for this run when none is set.
   const tokenSource = plan.used.find((u) => u.name === "RELAY_TOKEN")?.source;
@@ -156,7 +132,7 @@ async function main(): Promise<void> {
   const relayConfig = writeRelayConfig(RELAY_CONFIG, relayRaw, join(OUT, "relay"));
   writePrivate(join(OUT, "relay", ".dev.vars"), formatDotenv(plan.relay, { expand: false }));
   const appEnvFile = join(OUT, "app.env");
-  // Always passed, even empty: it replaces the top-level .dev.vars, which may hold the API key.
+  // Always passed, even empty: it replaces the top-level .dev.vars/.env, which may hold the API key.
   writePrivate(appEnvFile, formatDotenv(plan.app, { expand: true }));
 
   const require = createRequire(import.meta.url);
@@ -165,6 +141,11 @@ async function main(): Promise<void> {
   // Relative to the root, where wrangler runs; it resolves --env-file against the app's config folder.
   // Alone, the relay is the primary worker and reads the .dev.vars beside its config copy.
   const listen = RELAY_ONLY ? relayListen(PASS_THROUGH) : undefined;
+  // The app's port is chosen here, as wrangler would (8787, else the next free one), so that its
+  // URL is known: written for `npm run doctor` while this runs.
+  const chosen = RELAY_ONLY || option(PASS_THROUGH, "--port") !== undefined;
+  const appPort = chosen ? 0 : await chooseAppPort((p) => portFree(p, "127.0.0.1"));
+  const app = RELAY_ONLY ? undefined : listenOn(PASS_THROUGH, appPort);
   const args = listen
     ? ["dev", "-c", relative(ROOT, relayConfig), ...listen.args]
     : [
@@ -175,9 +156,9 @@ async function main(): Promise<void> {
         relative(ROOT, relayConfig),
         "--env-file",
         relative(ROOT, appEnvFile),
-        ...PASS_THROUGH,
+        ...(app?.args ?? PASS_THROUGH),
       ];
-  describe(plan, standIn);
+  describe(plan, file, standIn);
   if (throwaway) {
     const bar = paint("1;33", "=".repeat(78));
     console.log(bar);
@@ -193,7 +174,11 @@ async function main(): Promise<void> {
     stdio: "inherit",
   });
   handleSignals(child);
-  if (listen && upstream !== "remote_relay") {
+  if (app) {
+    writeAppUrl(ROOT, { url: app.url, pid: process.pid });
+    say(`app: ${app.url} (npm run doctor checks it)`);
+  }
+  if (listen && upstream !== "unused") {
     const relayHasKey = Boolean(plan.relay.OPENAI_API_KEY);
     const calling = howToCall({ url: listen.url, throwaway, tokenSource, upstream, relayHasKey });
     void announceWhenReady(listen.url, calling, child);
@@ -207,6 +192,7 @@ async function main(): Promise<void> {
     child.once("exit", (exitCode, signal) => done(exitCode ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
   await standIn?.stop();
+  removeAppUrl(ROOT, process.pid);
   rmSync(OUT, { recursive: true, force: true });
   process.exit(code);
 }
@@ -228,16 +214,6 @@ async function announceWhenReady(url: string, lines: string[], child: ChildProce
   console.log(paint("36", "-".repeat(78)));
   for (const line of lines) console.log(line ? `${paint("36", "[dev:relay]")} ${line}` : "");
   console.log(paint("36", "-".repeat(78)));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -271,6 +247,7 @@ function handleSignals(child: ChildProcess): void {
 
 await main().catch((err: unknown) => {
   console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  removeAppUrl(ROOT, process.pid);
   rmSync(OUT, { recursive: true, force: true });
   process.exit(1);
 });

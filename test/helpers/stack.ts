@@ -23,6 +23,11 @@ export interface StackOptions {
    * network serves that origin from the stand-in: the app's download rules stay as in production.
    */
   standInFiles?: boolean;
+  /**
+   * Also collect workerd's own reports (e.g. a refused connection) into `runtimeLogs`, for tests
+   * that cause such a fault on purpose and assert it; they are never printed.
+   */
+  runtimeLogs?: boolean;
 }
 
 /** The origin of the stand-in's url answers with `standInFiles` (RFC 2606: never resolves). */
@@ -33,6 +38,8 @@ export interface Stack {
   standIn: OpenAIStandIn;
   /** Every line the workers logged (console.*), in order. */
   logs: string[];
+  /** workerd's own reports, with `runtimeLogs` only (never the workers' console lines). */
+  runtimeLogs: string[];
   /** A request to the app, as an end user on the internet would send it. */
   app(path: string, init?: RequestInit): Promise<Response>;
   /** The relay's own address on loopback, e.g. for the openai client. */
@@ -56,13 +63,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const outbound = options.appOutbound ?? (options.standInFiles ? filesOutbound : undefined);
   const logs: string[] = [];
+  const runtimeLogs: string[] = [];
 
   const appConfig = workerOptionsFrom("wrangler.toml");
   const relayConfig = workerOptionsFrom("workers/relay/wrangler.toml");
   // Miniflare 5 takes a new options shape; wrangler still speaks the v4 one, hence the conversion.
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      handleStructuredLogs: (log) => logs.push(log.message),
+      // The workers log one JSON object per line; with `runtimeLogs`, workerd's own reports
+      // (plain text) are kept apart, so tests that parse every worker line still can.
+      handleStructuredLogs: (log) =>
+        (options.runtimeLogs && !log.message.startsWith("{") ? runtimeLogs : logs).push(log.message),
+      ...(options.runtimeLogs ? { verbose: true } : {}),
       ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
       workers: [
         {
@@ -96,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     mf,
     standIn,
     logs,
+    runtimeLogs,
     app: async (path, init) =>
       (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
     relayUrl,

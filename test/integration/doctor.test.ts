@@ -3,9 +3,11 @@
  * stack, judged by its exit code and the key phrases of what it prints. One stack per scenario.
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_URL_FILE, type AppUrlState, writeAppUrl } from "../../tools/start/app-url.ts";
 import { ROOT } from "../helpers/build.ts";
 import { type Stack, type StackOptions, startStack, TEST_KEY } from "../helpers/stack.ts";
 
@@ -88,6 +90,20 @@ describe("doctor: healthy stack", () => {
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain("OK: the app is configured, reaches the relay (relay binding)");
     expectNoSecrets(run);
+  });
+
+  it("no URL: the app of the running npm start, on the port it wrote to .wrangler/app-url.json", async () => {
+    // Miniflare's port is random, as a `npm start -- --port N` would be; this process plays npm start.
+    const run = await withAppUrl({ url: s.appUrl, pid: process.pid }, () => doctor([]));
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain(`App health: ${s.appUrl}/api/health`);
+    expect(s.appUrl).not.toContain(":8787");
+  });
+
+  it("no URL and the npm start that wrote the file is gone: the default :8787", async () => {
+    const dead = await deadPid();
+    const run = await withAppUrl({ url: s.appUrl, pid: dead }, () => doctor([]));
+    expect(run.out).toContain("App health: http://localhost:8787/api/health");
   });
 
   it("a URL ending in /api/health is an app", async () => {
@@ -232,6 +248,28 @@ describe("doctor: without a stack", () => {
     expect(run.out).toContain("Usage: npm run doctor");
   });
 });
+
+/** Runs `run` with .wrangler/app-url.json saying `state`; whatever was there before is put back. */
+async function withAppUrl<T>(state: AppUrlState, run: () => Promise<T>): Promise<T> {
+  const path = join(ROOT, APP_URL_FILE);
+  const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  writeAppUrl(ROOT, state);
+  try {
+    return await run();
+  } finally {
+    if (before === undefined) rmSync(path, { force: true });
+    else writeFileSync(path, before);
+  }
+}
+
+/** The id of a process that has exited. */
+function deadPid(): Promise<number> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+    child.once("error", fail);
+    child.once("exit", () => done(child.pid as number));
+  });
+}
 
 /** A port nothing listens on (taken, then released). */
 function freePort(): Promise<number> {

@@ -3,7 +3,7 @@
  * routes, and the per-isolate cool-off of a route that keeps failing.
  */
 import { describe, expect, it } from "vitest";
-import { expectOk } from "../helpers/api.ts";
+import { expectError, expectOk, generate } from "../helpers/api.ts";
 import { logsOf, type Stack, TEST_KEY, withStack } from "../helpers/stack.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
@@ -12,7 +12,7 @@ const TOKEN = "route-test-relay-token";
 describe("a relay reached over the internet (https://)", () => {
   // The app's outbound fetch stands in for the internet: relay.example.com is the relay's own
   // socket; other.example.com is a relay whose token differs. (Miniflare turns a throw here
-  // into a 500, so an unreachable relay is covered by the unit tests, in workerd.)
+  // into a 500, so an unreachable relay is a real refused connection, below.)
   let relayUrl = "";
   const outbound = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -93,5 +93,41 @@ describe("cool-off: a route that keeps failing is skipped, then tried again", ()
         expect(stack.standIn.apiCalls).toHaveLength(5);
       },
     );
+  });
+});
+
+describe("a relay URL nobody listens on (a real refused connection, in workerd)", () => {
+  // workerd reports a refused TLS connection as an "uncaught exception" even when the fetch's
+  // rejection is handled (as it is here); the stack keeps that report, asserted, not printed.
+  const settings = (port: number) => ({
+    runtimeLogs: true,
+    appVars: { OPENAI_PROXY: `https://127.0.0.1:${port},relay:`, RELAY_TOKEN: TOKEN },
+    relayVars: { RELAY_TOKEN: TOKEN },
+  });
+
+  it("a generation is not sent to the next route (the failure can't be placed): 502, nothing sent", async () => {
+    const port = await freePort();
+    await withStack(settings(port), async (stack) => {
+      const lines = await logsOf(stack, async () => {
+        await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
+      });
+      expect(lines).toContain(
+        `Egress route relay-url:127.0.0.1:${port}: the connection broke before the answer's headers`,
+      );
+      expect(stack.standIn.apiCalls).toHaveLength(0);
+      expect(stack.runtimeLogs.join("\n")).toContain("Connection refused");
+    });
+  });
+
+  it("a GET (free, idempotent: the health probe) goes on to the next route", async () => {
+    const port = await freePort();
+    await withStack(settings(port), async (stack) => {
+      const lines = await logsOf(stack, async () => {
+        await (await stack.app("/api/health")).arrayBuffer();
+      });
+      expect(lines).toContain(`Egress route relay-url:127.0.0.1:${port}`);
+      expect(lines).toContain("failing over to relay-binding");
+      expect(stack.runtimeLogs.join("\n")).toContain("Connection refused");
+    });
   });
 });

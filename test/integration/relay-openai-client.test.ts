@@ -66,6 +66,22 @@ describe("official openai client through the relay", () => {
     expect(call?.body.includes(png)).toBe(true);
   });
 
+  it("images.edit streamed: image_edit.* events, as OpenAI names them for edits", async () => {
+    const stream = await client.images.edit({
+      model: "gpt-image-1",
+      prompt: "add a hat",
+      image: await toFile(placeholderPng(64, 64, "input image"), "input.png", { type: "image/png" }),
+      stream: true,
+      partial_images: 1,
+    });
+    const events: Array<{ type: string; b64_json?: string }> = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((e) => e.type)).toEqual(["image_edit.partial_image", "image_edit.completed"]);
+    const final = Buffer.from(events[1]?.b64_json ?? "", "base64");
+    expect(final.equals(stack.standIn.sentImages.at(-1) as Buffer)).toBe(true);
+    expect(stack.standIn.apiCalls[0]?.path).toBe("/v1/images/edits");
+  });
+
   it("errors surface as the client's own classes with OpenAI's code", async () => {
     const region = client.images.generate({ model: "gpt-image-1", prompt: "x [[region_block]]" });
     await expect(region).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);

@@ -1,4 +1,7 @@
-/** OpenAI's error answers, as the real API words them (see shared/FACTS.md). */
+/**
+ * OpenAI's error answers, as the real API words them: the `{ error: { message, type, param, code } }`
+ * envelope with the status, type, code and message OpenAI sends in each case.
+ */
 export interface StandInError {
   status: number;
   headers?: Record<string, string>;

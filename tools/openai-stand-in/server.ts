@@ -260,7 +260,8 @@ export class OpenAIStandIn {
       );
 
     if (params.stream === true || params.stream === "true") {
-      return this.stream(res, params, d, image);
+      // OpenAI names a streamed edit's events image_edit.*, a generation's image_generation.*.
+      return this.stream(res, params, d, image, path === "/v1/images/edits" ? "image_edit" : "image_generation");
     }
 
     const wantsUrl = d.has("url") || params.response_format === "url";
@@ -309,12 +310,13 @@ export class OpenAIStandIn {
     res.end(text);
   }
 
-  /** SSE as the real API sends it: partial images, then the completed image with usage. */
+  /** SSE as the real API sends it: partial images, then the completed image with usage (`kind.*` events). */
   private async stream(
     res: ServerResponse,
     params: Record<string, unknown>,
     d: Directives,
     image: (stage: number) => Buffer,
+    kind: "image_generation" | "image_edit",
   ): Promise<void> {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
@@ -335,16 +337,16 @@ export class OpenAIStandIn {
       if (d.has("hold") && i === 1) await new Promise<void>((resolve) => this.holds.push(resolve));
       await sleep(gap);
       const event = {
-        type: "image_generation.partial_image",
+        type: `${kind}.partial_image`,
         b64_json: image(i).toString("base64"),
         partial_image_index: i,
         ...common,
       };
-      res.write(`event: image_generation.partial_image\ndata: ${JSON.stringify(event)}\n\n`);
+      res.write(`event: ${kind}.partial_image\ndata: ${JSON.stringify(event)}\n\n`);
     }
     await sleep(gap);
     const done = {
-      type: "image_generation.completed",
+      type: `${kind}.completed`,
       b64_json: image(3).toString("base64"),
       ...common,
       usage: {
@@ -353,7 +355,7 @@ export class OpenAIStandIn {
         total_tokens: 50 + outputTokens(d) + 100 * partials,
       },
     };
-    res.end(`event: image_generation.completed\ndata: ${JSON.stringify(done)}\n\n`);
+    res.end(`event: ${kind}.completed\ndata: ${JSON.stringify(done)}\n\n`);
   }
 
   private serveFile(name: string, res: ServerResponse): void {

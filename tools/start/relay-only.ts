@@ -15,7 +15,7 @@ export function throwawayToken(): string {
 }
 
 /** The value of `--name value` or `--name=value` among wrangler's arguments. */
-function option(args: readonly string[], name: string): string | undefined {
+export function option(args: readonly string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === name) return args[i + 1];
@@ -24,18 +24,23 @@ function option(args: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-/**
- * The arguments for `wrangler dev` (our port unless the operator chose one) and the URL a local
- * client uses to reach the relay.
- */
+/** The arguments for `wrangler dev` (our port for the relay unless the operator chose one) and its URL. */
 export function relayListen(passThrough: readonly string[]): { args: string[]; url: string } {
+  return listenOn(passThrough, DEFAULT_RELAY_PORT);
+}
+
+/**
+ * The arguments for `wrangler dev` (`defaultPort` unless the operator chose a port) and the URL a
+ * local client uses to reach the primary worker.
+ */
+export function listenOn(passThrough: readonly string[], defaultPort: number): { args: string[]; url: string } {
   const port = option(passThrough, "--port");
   const ip = option(passThrough, "--ip");
   const scheme = option(passThrough, "--local-protocol") === "https" ? "https" : "http";
   // Bound to every address (or to "localhost" by default): a local client says localhost.
   const host = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "localhost" : ip.includes(":") ? `[${ip}]` : ip;
-  const args = port === undefined ? ["--port", String(DEFAULT_RELAY_PORT), ...passThrough] : [...passThrough];
-  return { args, url: `${scheme}://${host}:${port ?? DEFAULT_RELAY_PORT}` };
+  const args = port === undefined ? ["--port", String(defaultPort), ...passThrough] : [...passThrough];
+  return { args, url: `${scheme}://${host}:${port ?? defaultPort}` };
 }
 
 export interface HowToCall {

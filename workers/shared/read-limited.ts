@@ -49,5 +49,8 @@ export function parseOpenAIError(text: string | null): {
   }
 }
 
-/** The code OpenAI uses when the egress location is refused (see FACTS: never retry in place). */
+/**
+ * The code OpenAI uses (403, type `request_forbidden`) when the egress location is refused. It
+ * depends on the colo the call leaves from, so a retry in place (same colo) never helps.
+ */
 export const REGION_BLOCK_CODE = "unsupported_country_region_territory";

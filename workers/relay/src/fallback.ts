@@ -3,8 +3,9 @@ import { baseUrl, type RelayEnv } from "./env";
 
 /**
  * Where the fallback egress lives. A Durable Object created with this hint runs in western North
- * America, so its fetch leaves from US colos (shared/FACTS.md: the reported fix for region blocks
- * when the placed worker still lands in a refused colo).
+ * America, so its fetch leaves from US colos. Region blocks depend on the colo a call leaves from,
+ * and a placed worker can still land in a refused one; resending from such a Durable Object is the
+ * fix reported for that.
  */
 export const FALLBACK_LOCATION: DurableObjectLocationHint = "wnam";
 

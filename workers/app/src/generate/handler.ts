@@ -74,7 +74,10 @@ export function prepareJob(c: Context<AppEnv>, req: GenerateRequest, clientStrea
   return { model, requestId: c.get("requestId"), config, log, upstreamStream, partialImages, mayBeBilled: false };
 }
 
-/** What OpenAI gets: the validated fields, the model always named (see FACTS), stream options. */
+/**
+ * What OpenAI gets: the validated fields, stream options and the model always named (without one
+ * the API still defaults to dall-e-2, a model it no longer serves).
+ */
 function upstreamBody(req: GenerateRequest, job: Job): string {
   const { model: _model, stream: _stream, partial_images: _partials, ...rest } = req;
   const streaming = job.upstreamStream ? { stream: true, partial_images: job.partialImages } : {};

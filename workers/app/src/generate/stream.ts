@@ -8,7 +8,7 @@ import { sseWriter } from "./sse-writer";
 
 /**
  * How often a comment line goes out while nothing else does. Intermediaries cut idle
- * connections after 100-120 s and a generation can take two minutes (FACTS), so well under that.
+ * connections after 100-120 s and OpenAI says complex prompts take up to two minutes, so well under that.
  */
 const DEFAULT_HEARTBEAT_MS = 10_000;
 
