@@ -1,7 +1,7 @@
 import type { Logger } from "../../../shared/log";
 import { redactSecrets } from "../../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
-import { ApiError } from "../errors";
+import { ApiError, misconfigured } from "../errors";
 
 const MAX_ERROR_BODY = 64 * 1024;
 const DEFAULT_RETRY_AFTER_S = 20;
@@ -104,10 +104,10 @@ function relayFailure(
 ): ApiError {
   log.error("The relay refused the app's request", fields);
   if (code === "relay_token_missing" || code === "relay_token_invalid" || code === "relay_private") {
-    return new ApiError("config_error", "The server is misconfigured: RELAY_TOKEN does not match the relay's.");
+    return misconfigured("RELAY_TOKEN does not match the relay's");
   }
   if (status === 404 || status === 405) {
-    return new ApiError("config_error", "The server is misconfigured: OPENAI_PROXY does not point at a relay.");
+    return misconfigured("OPENAI_PROXY does not point at a relay");
   }
   return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
 }
