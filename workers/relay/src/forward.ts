@@ -1,11 +1,12 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
-import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
+import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
 import type { ForwardedPath } from "./routes";
+import type { RelaySettings } from "./settings";
 
 /** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -26,10 +27,11 @@ export async function forward(
   request: Request,
   path: ForwardedPath,
   env: RelayEnv,
+  settings: RelaySettings,
   requestId: string,
   log: Logger,
 ): Promise<Response> {
-  const maxBody = intSetting(env.RELAY_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
+  const maxBody = settings.maxBodyBytes;
   const declared = declaredLength(request.headers);
   if (Number.isNaN(declared)) return relayError(400, "bad_content_length", "Unreadable Content-Length.", requestId);
   if (declared !== null && declared > maxBody) return tooLarge(maxBody, requestId);
@@ -49,9 +51,9 @@ export async function forward(
     body = countedBody(request.body, maxBody, () => abort.abort());
   }
 
-  const url = baseUrl(env) + path;
+  const url = settings.openaiBaseUrl + path;
   const headers = buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId);
-  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
+  const timeoutMs = settings.upstreamTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
@@ -82,7 +84,7 @@ export async function forward(
     // A line per successful call is what Workers Logs' invocation log already records, and
     // writing it is a tenth of the relay's own cost per call; LOG_ALL_CALLS=on adds it back.
     if (upstream.status >= 400) log.warn(`Upstream answered ${upstream.status}`, fields);
-    else if (env.LOG_ALL_CALLS === "on") log.info("Forwarded", fields);
+    else if (settings.logAllCalls) log.info("Forwarded", fields);
     return respond(upstream.body, upstream, "placed", requestId);
   }
 
