@@ -4,47 +4,10 @@
  * checks are cached as well as good ones, and a request that needs a bad setting gets a
  * config_error naming it. Both workers run in workerd; the upstreams are on loopback.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { expectError, generate } from "../helpers/api.ts";
-import { imagesAnswer } from "../helpers/fault-upstream.ts";
+import { compatibleServer } from "../helpers/compatible-server.ts";
 import { withStack } from "../helpers/stack.ts";
-
-/**
- * An OpenAI-compatible server (as many self-hosted ones are): it generates images, and answers
- * GET /v1/models with `modelsStatus` (404: it has no such endpoint) and anything else with 404.
- */
-async function compatibleServer(modelsStatus: number) {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    req.resume();
-    req.on("end", () => {
-      if (req.method === "POST" && req.url === "/v1/images/generations") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(imagesAnswer());
-        return;
-      }
-      const status = req.url === "/v1/models" ? modelsStatus : 404;
-      res.writeHead(status, { "content-type": "application/json" });
-      const code = status === 401 ? "invalid_api_key" : null;
-      res.end(
-        JSON.stringify({ error: { message: `HTTP ${status}`, type: "invalid_request_error", param: null, code } }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe("/api/health with bad settings", () => {
   it("names every bad app setting with 503 (never a 500, never a value); generation is a config_error naming them", () =>
