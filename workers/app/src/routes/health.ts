@@ -11,9 +11,15 @@ import type { AppEnv } from "../env";
 const CHECK_TTL_OK_MS = 60_000;
 const CHECK_TTL_FAILED_MS = 10_000;
 const PROBE_TIMEOUT_MS = 25_000;
+/**
+ * How long a check in flight is shared, and waited for by the calls sharing it. A check belongs
+ * to the request that started it; should that request be cancelled, its check might never
+ * finish, so others stop waiting and a later call starts a new one.
+ */
+const IN_FLIGHT_MS = 2 * PROBE_TIMEOUT_MS;
 
 interface CachedCheck {
-  /** Epoch ms until which the answer is reused; Infinity while it is in flight. */
+  /** Epoch ms until which the answer (or the check in flight) is reused. */
   until: number;
   checks: Promise<RouteCheck[]>;
 }
@@ -48,7 +54,7 @@ function egressChecks(c: Context<AppEnv>, config: AppConfig): { checks: Promise<
   const hit = checks.get(config);
   if (hit && Date.now() < hit.until) return { checks: hit.checks, cached: true };
   const entry: CachedCheck = {
-    until: Number.POSITIVE_INFINITY,
+    until: Date.now() + IN_FLIGHT_MS,
     checks: diagnose(c.env, config, c.get("requestId"), PROBE_TIMEOUT_MS),
   };
   checks.set(config, entry);
@@ -108,9 +114,19 @@ export async function health(c: Context<AppEnv>): Promise<Response> {
     return c.json(body, 503);
   }
   const { checks: pending, cached } = egressChecks(c, config);
-  const all = await pending;
-  const last = all.at(-1);
-  if (!last) return c.json({ ...body, status: "egress_unreachable" }, 503);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, IN_FLIGHT_MS);
+  });
+  const all = await Promise.race([pending, stalled]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+  const last = all?.at(-1);
+  if (!all || !last) {
+    body.status = "egress_unreachable";
+    body.egress = { reachable: false, verdict: "unreachable", error: "the check did not finish in time" };
+    return c.json(body, 503);
+  }
   body.egress = cached ? { ...last, cached: true } : last;
   if (all.length > 1) body.routes = all;
   body.warnings = warningsFor(all);
