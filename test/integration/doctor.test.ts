@@ -7,9 +7,12 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
 import { APP_URL_FILE, type AppUrlState, writeAppUrl } from "../../tools/start/app-url.ts";
 import { ROOT } from "../helpers/build.ts";
+import { type CompatibleServer, compatibleServer } from "../helpers/compatible-server.ts";
 import { type Stack, type StackOptions, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
 
 const TOKEN = "doctor-test-token-5f2c";
 
@@ -224,6 +227,114 @@ describe("doctor: app misconfigured", () => {
     expect(run.out).toContain("MISCONFIGURED");
     expect(run.out).toContain("- DEFAULT_MODEL: must be one of ALLOWED_MODELS");
     expect(run.out).toContain("- UPSTREAM_TIMEOUT_MS:");
+  });
+});
+
+describe("doctor: a server without GET /v1/models (an OpenAI-compatible one)", () => {
+  const ctx = {} as { upstream: CompatibleServer; stack: Stack; appUrl: string };
+  beforeAll(async () => {
+    ctx.upstream = await compatibleServer(404);
+    ctx.stack = await startStack({
+      relayVars: { OPENAI_BASE_URL: ctx.upstream.url, RELAY_TOKEN: TOKEN },
+      appVars: { RELAY_TOKEN: TOKEN },
+    });
+    ctx.appUrl = (await ctx.stack.mf.ready).href.replace(/\/$/, "");
+  });
+  afterAll(async () => {
+    await ctx.stack?.stop();
+    await ctx.upstream?.stop();
+  });
+
+  it("app: WARNING, the key not confirmed (HTTP 404); exit 0", async () => {
+    const run = await doctor(["--app", ctx.appUrl]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("WARNING: generation can work through the relay (relay binding), but:");
+    expect(run.out).toContain("the key was not confirmed: GET /v1/models answered 404");
+    expect(run.out).not.toContain("KEY REJECTED");
+  });
+
+  it("relay: WARNING, the key not confirmed; exit 0", async () => {
+    const run = await doctor(["--relay", ctx.stack.relayUrl]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("WARNING: calls leave from");
+    expect(run.out).toContain("the key was not confirmed: GET /v1/models got HTTP 404");
+  });
+});
+
+describe("doctor: a relay with a bad setting", () => {
+  const s = useStack({
+    relayVars: { RELAY_TOKEN: TOKEN, UPSTREAM_TIMEOUT_MS: "soon" },
+    appVars: { RELAY_TOKEN: TOKEN },
+  });
+
+  it("app and relay: MISCONFIGURED, the relay's setting by name; exit 1", async () => {
+    for (const args of [
+      ["--app", s.appUrl],
+      ["--relay", s.stack.relayUrl],
+    ]) {
+      const run = await doctor(args);
+      expect(run.code, run.out).toBe(1);
+      expect(run.out).toContain("MISCONFIGURED");
+      expect(run.out).toContain("- UPSTREAM_TIMEOUT_MS: must be a positive whole number");
+      expect(run.out).not.toContain("soon");
+    }
+  });
+});
+
+describe("doctor: a forward-proxy route (tinyproxy)", () => {
+  const USER = "doctor-user";
+  const PASSWORD = "doctor-Pa55word-s3cret";
+  const ctx = {} as { upstream: OpenAIStandIn; refused: OpenAIStandIn; proxy: Tinyproxy; stacks: Stack[] };
+  beforeAll(async () => {
+    ctx.upstream = await new OpenAIStandIn({ apiKey: TEST_KEY }).start();
+    ctx.refused = await new OpenAIStandIn({ apiKey: TEST_KEY, country: "RU" }).start();
+    const ports = [ctx.upstream.url, ctx.refused.url].map((u) => Number(new URL(u).port));
+    ctx.proxy = await startTinyproxy({ user: USER, password: PASSWORD, connectPorts: ports });
+    ctx.stacks = [];
+  });
+  afterAll(async () => {
+    for (const stack of ctx.stacks) await stack.stop();
+    await ctx.proxy?.stop();
+    await ctx.refused?.stop();
+    await ctx.upstream?.stop();
+  });
+  const appWith = async (appVars: Record<string, string>) => {
+    const stack = await startStack({ appVars: { OPENAI_API_KEY: TEST_KEY, ...appVars } });
+    ctx.stacks.push(stack);
+    return (await stack.mf.ready).href.replace(/\/$/, "");
+  };
+
+  it("wrong proxy password: PROXY UNREACHABLE, the proxy refused the credentials; exit 1", async () => {
+    const wrong = "wr0ng-doctor-s3cret";
+    const appUrl = await appWith({
+      OPENAI_PROXY: ctx.proxy.url({ user: USER, password: wrong }),
+      OPENAI_BASE_URL: ctx.upstream.url,
+    });
+    const run = await doctor(["--app", appUrl], "");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toMatch(
+      /PROXY UNREACHABLE: the app could not use the proxy 127\.0\.0\.1:\d+: the proxy 127\.0\.0\.1:\d+ refused the configured credentials \((401|407)\)/,
+    );
+    expect(run.out).toContain("check the user and password in OPENAI_PROXY");
+    expectNoSecrets(run, wrong, PASSWORD);
+  });
+
+  it("a proxy whose exit OpenAI refuses: REGION BLOCKED, choose another proxy exit (not the relay's placement); exit 1", async () => {
+    const appUrl = await appWith({ OPENAI_PROXY: ctx.proxy.url(), OPENAI_BASE_URL: ctx.refused.url });
+    const run = await doctor(["--app", appUrl], "");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toMatch(/REGION BLOCKED: OpenAI refuses the region the proxy 127\.0\.0\.1:\d+ exits from/);
+    expect(run.out).toContain("choose a proxy exit in a region OpenAI serves");
+    expect(run.out).not.toContain("[placement]");
+    expectNoSecrets(run, PASSWORD);
+  });
+
+  it("a working proxy: OK, OpenAI accepts the app's key; exit 0", async () => {
+    const appUrl = await appWith({ OPENAI_PROXY: ctx.proxy.url(), OPENAI_BASE_URL: ctx.upstream.url });
+    const run = await doctor(["--app", appUrl], "");
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/OK: the app is configured, reaches the proxy 127\.0\.0\.1:\d+/);
+    expect(run.out).toContain("OpenAI accepts the app's key");
   });
 });
 

@@ -149,7 +149,7 @@ describe("faults before the call is sent: safe to try the next route", () => {
         expect(refusedRegion.apiCalls).toHaveLength(1);
         expect(stack.standIn.apiCalls).toHaveLength(1);
         expect(lines).toContain(
-          `Egress route ${ROUTE()}: OpenAI refused the region this route leaves from (unsupported_country_region_territory); failing over to relay-binding`,
+          `Egress route ${ROUTE()}: OpenAI refused the region this route leaves from (unsupported_country_region_territory): the forward proxy ${ROUTE().slice("proxy:".length)} exits in a region OpenAI does not serve; choose a proxy exit in a region OpenAI serves (or put a route that does first in OPENAI_PROXY); failing over to relay-binding`,
         );
         expect(lines).toContain("Egress route relay-binding served the call");
       },

@@ -3,11 +3,14 @@
  * proxy (tinyproxy with Basic auth) over a CONNECT tunnel. Here the tunnel leads to the stand-in
  * over plain HTTP (OPENAI_BASE_URL=http://...); egress-tls.test.ts covers TLS inside the tunnel.
  */
+
+import type { AddressInfo } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAIStandIn } from "../../tools/openai-stand-in/server.ts";
 import { expectError, expectOk, generate } from "../helpers/api.ts";
 import { sseReader } from "../helpers/sse.ts";
-import { type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
+import { logsOf, type Stack, startStack, TEST_KEY } from "../helpers/stack.ts";
 import { freePort, startTinyproxy, type Tinyproxy } from "../helpers/tinyproxy.ts";
 
 const USER = "egress-user";
@@ -114,10 +117,86 @@ describe("egress through an HTTP forward proxy (tinyproxy, Basic auth)", () => {
       const body = await res.json();
       expect(res.status, JSON.stringify(body)).toBe(503);
       expect(body.egress.verdict).toBe("region_blocked");
+      // What to do for THIS route: the proxy's exit, not the relay's placement.
+      expect(body.egress.advice).toContain(`the forward proxy 127.0.0.1:${local.port} exits in a region OpenAI`);
+      expect(body.egress.advice).toContain("choose a proxy exit in a region OpenAI serves");
+      expect(body.egress.advice).not.toContain("placement");
+
+      const lines = await logsOf(stack, async () => {
+        const err = await expectError(await generate(stack, { prompt: "a fox" }), 503, "region_blocked");
+        expect(err.error.message).toContain("the image provider refused the network region of the server's proxy");
+        expect(err.error.message).toContain("The operator must use a proxy exit in a supported region.");
+      });
+      expect(lines).toContain(`the forward proxy 127.0.0.1:${local.port} exits in a region OpenAI does not serve`);
+      expect(lines).not.toContain("placement");
     } finally {
       await local.stop();
       await refused.stop();
     }
+  });
+
+  it("/api/health through a proxy that refuses the credentials: the proxy's own failure, in words", async () => {
+    const wrong = "wr0ng-Pa55word-s3cret";
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url({ user: USER, password: wrong }) });
+    const res = await stack.app("/api/health");
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(503);
+    expect(body.status).toBe("egress_unreachable");
+    expect(body.egress).toMatchObject({ route_kind: "proxy", reachable: false, failure: "proxy_auth" });
+    expect(body.egress.error).toMatch(/^the proxy 127\.0\.0\.1:\d+ refused the configured credentials \((401|407)\)$/);
+    expect(JSON.stringify(body) + stack.logs.join("\n")).not.toContain(wrong);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("/api/health through a proxy that refuses the tunnel: CONNECT refused, in words", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url(), OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}` });
+    const body = await (await stack.app("/api/health")).json();
+    expect(body.status).toBe("egress_unreachable");
+    expect(body.egress.failure).toBe("tunnel_refused");
+    expect(body.egress.error).toMatch(/^the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(403\)$/);
+  });
+
+  it("/api/health through a proxy that never answers: timed out, in words", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const stack = await stackWith({ OPENAI_PROXY: `http://127.0.0.1:${port}`, EGRESS_CONNECT_TIMEOUT_MS: "300" });
+      const body = await (await stack.app("/api/health")).json();
+      expect(body.status).toBe("egress_unreachable");
+      expect(body.egress).toMatchObject({
+        failure: "connect_timeout",
+        error: `the proxy 127.0.0.1:${port} did not open a tunnel within 300 ms`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it("a failing proxy ahead of the relay: health 200 with a warning naming it, and its checks never cool it off", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: `${proxy.url({ user: USER, password: "wrong" })}, relay:` });
+    const res = await stack.app("/api/health");
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.routes.map((r: { route_name: string; verdict: string }) => [r.route_name, r.verdict])).toEqual([
+      [`proxy:127.0.0.1:${proxy.port}`, "unreachable"],
+      ["relay-binding", "ok"],
+    ]);
+    expect(body.warnings[0]).toMatch(
+      /^egress route proxy 127\.0\.0\.1:\d+ is unreachable \(the proxy .* refused the configured credentials/,
+    );
+    // Three failures put a route in cool-off. Had the check counted, the third call would skip
+    // the proxy; each of the three still tries it first.
+    const lines = await logsOf(stack, async () => {
+      for (let i = 0; i < 3; i++) await expectOk(stack);
+    });
+    expect(lines.match(/Egress route proxy:127\.0\.0\.1:\d+ could not be used/g)).toHaveLength(3);
+    expect(lines).not.toContain("skipped: cooling off");
   });
 
   it("a proxy that refuses the tunnel (CONNECT to a port it does not allow) fails over to the relay", async () => {

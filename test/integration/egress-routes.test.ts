@@ -119,14 +119,23 @@ describe("a relay URL nobody listens on (a real refused connection, in workerd)"
     });
   });
 
-  it("a GET (free, idempotent: the health probe) goes on to the next route", async () => {
+  it("the health check names the refused route and goes on to the next one, which serves", async () => {
     const port = await freePort();
     await withStack(settings(port), async (stack) => {
-      const lines = await logsOf(stack, async () => {
-        await (await stack.app("/api/health")).arrayBuffer();
-      });
-      expect(lines).toContain(`Egress route relay-url:127.0.0.1:${port}`);
-      expect(lines).toContain("failing over to relay-binding");
+      const res = await stack.app("/api/health");
+      const body = (await res.json()) as {
+        egress: { route_name: string; verdict: string };
+        routes: Array<{ route_name: string; verdict: string; failure?: string }>;
+        warnings: string[];
+      };
+      expect(res.status).toBe(200);
+      expect(body.routes.map((r) => [r.route_name, r.verdict])).toEqual([
+        [`relay-url:127.0.0.1:${port}`, "unreachable"],
+        ["relay-binding", "ok"],
+      ]);
+      expect(body.routes[0]?.failure).toBe("connect");
+      expect(body.egress.route_name).toBe("relay-binding");
+      expect(body.warnings.join("\n")).toContain(`relay-url:127.0.0.1:${port}`);
       expect(stack.runtimeLogs.join("\n")).toContain("Connection refused");
     });
   });

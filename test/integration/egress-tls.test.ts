@@ -69,6 +69,16 @@ describe("TLS through the tunnel", () => {
     const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
     expect(err.error.message).toContain(`TLS with localhost through the proxy 127.0.0.1:${proxy.port} failed`);
     expect(upstream.apiCalls).toHaveLength(0);
+
+    // /api/health says the same in words, not an error class name.
+    const health = await stack.app("/api/health");
+    const body = await health.json();
+    expect(health.status, JSON.stringify(body)).toBe(503);
+    expect(body.egress).toMatchObject({ route_kind: "proxy", failure: "tls", verdict: "unreachable" });
+    expect(body.egress.error).toBe(
+      `TLS with localhost through the proxy 127.0.0.1:${proxy.port} failed (handshake or certificate)`,
+    );
+    expect(upstream.apiCalls).toHaveLength(0);
   });
 
   it("a certificate for another name: 502, nothing sent", async () => {

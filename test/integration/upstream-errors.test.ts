@@ -38,8 +38,10 @@ describe("upstream errors through the relay", () => {
     const err = await expectError(await generate(stack, { prompt: "a cat [[region_block]]" }), 503, "region_blocked");
     expect(err.error.message).toMatch(/region/i);
     const lines = stack.logs.slice(before).join("\n");
-    expect(lines).toMatch(/relay's egress is in a region OpenAI does not serve/);
-    expect(lines).toMatch(/placement/);
+    // The route that was refused, and the fix for that route: the relay's placement.
+    expect(lines).toMatch(/the relay \(RELAY binding\) leaves from a region OpenAI does not serve/);
+    expect(lines).toMatch(/\[placement\] region in workers\/relay\/wrangler\.toml/);
+    expect(err.error.message).toContain("The operator must move the relay to a supported region.");
     expect(lines).toContain("unsupported_country_region_territory");
   });
 

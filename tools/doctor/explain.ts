@@ -3,12 +3,20 @@
  * steps. Pure functions (no network, no process), so tests can feed them any answer. Only
  * selected fields are ever echoed: never a header, a token or a key.
  */
+import {
+  type Finding,
+  isObject,
+  PUT_KEY,
+  PUT_TOKEN,
+  problemLines,
+  RELAY_CONFIG,
+  regionAdvice,
+  serverError,
+  UNREACHABLE_ADVICE,
+} from "./words.ts";
 
-export interface Finding {
-  ok: boolean;
-  /** The first line is the verdict; the others explain it and say what to do. */
-  lines: string[];
-}
+export { explainApp } from "./explain-app.ts";
+export type { Finding } from "./words.ts";
 
 interface PathReport {
   verdict?: string;
@@ -25,29 +33,8 @@ interface Diagnostics {
   key_configured?: boolean;
   placed?: PathReport;
   fallback?: (PathReport & { location?: string }) | null;
-}
-
-interface Health {
-  status?: string;
   problems?: Array<{ setting?: string; problem?: string }>;
-  egress?: {
-    route?: string;
-    reachable?: boolean;
-    verdict?: string;
-    key_configured?: boolean;
-    key_accepted?: boolean | null;
-    models_status?: number | null;
-    status?: number;
-    error?: string;
-    cached?: boolean;
-  };
 }
-
-const RELAY_CONFIG = "workers/relay/wrangler.toml";
-const PUT_KEY = `npx wrangler secret put OPENAI_API_KEY -c ${RELAY_CONFIG}`;
-const PUT_TOKEN = `npx wrangler secret put RELAY_TOKEN -c ${RELAY_CONFIG}`;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
 /** "DE (FRA)", "DE", or a fallback when OpenAI's edge did not say. */
 function where(p: PathReport | undefined): string {
@@ -56,25 +43,6 @@ function where(p: PathReport | undefined): string {
   if (loc && colo) return `${loc} (${colo})`;
   return loc || colo || "an unknown location (OpenAI's edge did not say)";
 }
-
-function regionAdvice(rerun: string): string[] {
-  return [
-    "What to do:",
-    `  1. Pin the relay to a region OpenAI serves, in ${RELAY_CONFIG}:`,
-    "       [placement]",
-    '       region = "aws:us-east-1"',
-    `  2. Redeploy the relay: npx wrangler deploy -c ${RELAY_CONFIG}`,
-    '  3. Keep REGION_FALLBACK on (do not set it to "off"): a refused call is then sent once more from a',
-    "     Durable Object in the US.",
-    `  4. Re-run: ${rerun}`,
-  ];
-}
-
-const UNREACHABLE_ADVICE = [
-  "What to do: check the relay's OPENAI_BASE_URL (the [vars] in workers/relay/wrangler.toml or .dev.vars;",
-  "unset means https://api.openai.com), and that the relay's network can reach it (DNS, firewall).",
-  "Locally: is the server at OPENAI_BASE_URL running?",
-];
 
 /** Why a relay refused us, from its error answer; undefined when it was not a refusal. */
 function refusal(status: number, body: unknown, tokenSource: string | undefined): Finding | undefined {
@@ -157,16 +125,21 @@ function keyFinding(d: Diagnostics, at: string): Finding {
           ? "rate limited or out of quota: check the account's billing and limits"
           : status >= 500
             ? "OpenAI had trouble: try again in a minute"
-            : "unexpected answer";
+            : status === 404
+              ? "the upstream has no /v1/models (an OpenAI-compatible server?); only a generation will tell"
+              : "unexpected answer";
+    // Neither accepted (200) nor rejected (401): nothing is known to be wrong, so not a failure.
     return {
-      ok: false,
-      lines: [`KEY NOT CONFIRMED: calls leave from ${at}, but checking the key got HTTP ${status}: ${why}.`],
+      ok: true,
+      lines: [
+        `WARNING: calls leave from ${at}, but the key was not confirmed: GET /v1/models got HTTP ${status}: ${why}.`,
+      ],
     };
   }
   return {
-    ok: false,
+    ok: true,
     lines: [
-      `KEY NOT CONFIRMED: OpenAI's edge answered from ${at}, but the key check (GET /v1/models) got no answer.`,
+      `WARNING: OpenAI's edge answered from ${at}, but the key check (GET /v1/models) got no answer: the key was not confirmed.`,
       "What to do: try again; if it persists, check OPENAI_BASE_URL and the network.",
     ],
   };
@@ -191,6 +164,16 @@ export function explainRelay(
   const refused = refusal(status, body, context.tokenSource);
   if (refused) return refused;
   const d = body as Diagnostics;
+  if (status === 200 && isObject(body) && d.verdict === "misconfigured") {
+    return {
+      ok: false,
+      lines: [
+        "MISCONFIGURED: the relay's settings have problems:",
+        ...problemLines(d.problems),
+        `What to do: fix them in ${RELAY_CONFIG} [vars] (locally: .dev.vars), redeploy the relay, then re-run: ${context.rerun}`,
+      ],
+    };
+  }
   if (status !== 200 || !isObject(body) || typeof d.verdict !== "string" || !isObject(d.placed)) {
     if (status >= 500) return serverError("relay", context.url, status, body);
     const code = isObject(body) && isObject(body.error) ? ` (${String(body.error.code)})` : "";
@@ -240,122 +223,6 @@ export function explainRelay(
     };
   }
   return finding;
-}
-
-/** The app's GET /api/health answer, explained. */
-export function explainApp(status: number, body: unknown, context: { url: string; rerun: string }): Finding {
-  const h = body as Health;
-  if (!isObject(body) || typeof h.status !== "string") {
-    if (status >= 500) return serverError("app", context.url, status, body);
-    return {
-      ok: false,
-      lines: [
-        `NOT THE APP: ${context.url} answered HTTP ${status}, not the app's health report.`,
-        "Is this the app's address? For a relay, use: npm run doctor -- --relay <url>.",
-      ],
-    };
-  }
-  const egress = h.egress ?? {};
-  const route = egress.route ?? "the relay";
-
-  switch (h.status) {
-    case "misconfigured":
-      return {
-        ok: false,
-        lines: [
-          "MISCONFIGURED: the app's settings have problems:",
-          ...(h.problems ?? []).map((p) => `  - ${p.setting ?? "?"}: ${p.problem ?? "?"}`),
-          "What to do: fix them in wrangler.toml [vars] or as secrets (npx wrangler secret put NAME; locally in",
-          `.dev.vars), redeploy the app (npx wrangler deploy), then re-run: ${context.rerun}`,
-        ],
-      };
-    case "region_blocked":
-      return {
-        ok: false,
-        lines: [
-          `REGION BLOCKED: the app reaches the relay (${route}), but OpenAI refuses the region the relay's calls leave from.`,
-          "To see the location OpenAI refuses: npm run doctor -- --relay <relay url> (needs the relay's RELAY_TOKEN).",
-          ...regionAdvice(context.rerun),
-        ],
-      };
-    case "egress_unreachable":
-      if (egress.reachable === false) {
-        const how = egress.status ? `HTTP ${egress.status}` : (egress.error ?? "no answer");
-        const tokenProblem = egress.status === 401 || egress.status === 403;
-        return {
-          ok: false,
-          lines: [
-            `RELAY UNREACHABLE: the app could not use the ${route} (${how}).`,
-            tokenProblem
-              ? "The relay refused the app: the app's RELAY_TOKEN is missing or differs from the relay's. Set the same value on both (npx wrangler secret put RELAY_TOKEN, for each worker)."
-              : route === "relay binding"
-                ? `Is the relay deployed (npx wrangler deploy -c ${RELAY_CONFIG}) under the name the RELAY binding names (image-relay)?`
-                : "Is OPENAI_PROXY the relay's URL, and is the relay up? Check it with: npm run doctor -- --relay <url>.",
-          ],
-        };
-      }
-      return {
-        ok: false,
-        lines: [
-          `UNREACHABLE: the app reaches the relay (${route}), but the relay cannot reach OpenAI.`,
-          ...UNREACHABLE_ADVICE,
-        ],
-      };
-    case "key_rejected":
-      return {
-        ok: false,
-        lines: [
-          `KEY REJECTED: the app reaches the relay (${route}) and OpenAI serves its region, but refuses the relay's OPENAI_API_KEY.`,
-          `What to do: ${PUT_KEY}, then re-run: ${context.rerun}`,
-        ],
-      };
-    case "ok": {
-      const cached = egress.cached ? " (the relay's answer was cached, up to a minute old)" : "";
-      if (egress.key_configured === false && egress.models_status === 200) {
-        return {
-          ok: true,
-          lines: [
-            `OK: the app reaches the relay (${route}); the relay has no OPENAI_API_KEY and its upstream needs none`,
-            "(the placeholder stand-in of npm start, or a keyless compatible server).",
-          ],
-        };
-      }
-      if (egress.key_configured === false) {
-        return {
-          ok: false,
-          lines: [
-            `NO KEY: the relay has no OPENAI_API_KEY (the app reaches it through the ${route}, and its upstream answers).`,
-            "The app sends the relay no key of its own, so OpenAI refuses those calls. Only a keyless upstream works,",
-            "such as the placeholder stand-in of npm start without a key.",
-            `What to do: ${PUT_KEY}`,
-            `(locally: OPENAI_API_KEY in .dev.vars), then re-run: ${context.rerun}`,
-          ],
-        };
-      }
-      return {
-        ok: true,
-        lines: [
-          `OK: the app is configured, reaches the relay (${route}), and the relay's calls reach OpenAI from a region it serves;`,
-          `OpenAI accepts the relay's key${cached}.`,
-        ],
-      };
-    }
-    default:
-      return { ok: false, lines: [`UNKNOWN: the app's status is "${h.status}", which this doctor does not know.`] };
-  }
-}
-
-/** The worker answered, but with a server error instead of its report. */
-function serverError(kind: "app" | "relay", url: string, status: number, body: unknown): Finding {
-  const code = isObject(body) && isObject(body.error) && body.error.code ? ` (${String(body.error.code)})` : "";
-  const config = kind === "app" ? "" : ` -c ${RELAY_CONFIG}`;
-  return {
-    ok: false,
-    lines: [
-      `${kind.toUpperCase()} ERROR: ${url} answered HTTP ${status}${code} instead of its report: the ${kind} itself failed.`,
-      `What to do: look at its logs (deployed: npx wrangler tail${config}; locally: the wrangler dev output).`,
-    ],
-  };
 }
 
 /** Nothing answered at all. */

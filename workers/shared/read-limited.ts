@@ -54,3 +54,13 @@ export function parseOpenAIError(text: string | null): {
  * depends on the colo the call leaves from, so a retry in place (same colo) never helps.
  */
 export const REGION_BLOCK_CODE = "unsupported_country_region_territory";
+
+/**
+ * What a `GET /v1/models` status says about the key: 200 accepted, 401 rejected; anything else
+ * (404 from a compatible server without the endpoint, a 403 for a restricted key, 429, 5xx)
+ * proves neither, so null: "not confirmed". A region block is not about the key at all.
+ */
+export function keyVerdict(status: number): boolean | null {
+  if (status === 200) return true;
+  return status === 401 ? false : null;
+}

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS, getConfig, parseConfig } from "../../../workers/app/src/config";
+import { DEFAULTS, getConfig, loadConfig, parseConfig } from "../../../workers/app/src/config";
 import type { AppBindings } from "../../../workers/app/src/env";
 import { ApiError } from "../../../workers/app/src/errors";
+import { DEFAULT_PRICES } from "../../../workers/app/src/guard/pricing";
 
 /** Never called: only the presence of the binding matters to the config. */
 const RELAY = { fetch: () => Promise.reject(new Error("not used")) } as unknown as Fetcher;
@@ -44,6 +45,15 @@ describe("parseConfig", () => {
       relayToken: undefined,
       logPrompts: false,
       upstreamTimeoutMs: 300_000,
+      guard: {
+        accessMode: "open",
+        allowedOrigins: [],
+        perMinute: 10,
+        perDay: 100,
+        dailyBudgetUsd: undefined,
+        prices: DEFAULT_PRICES,
+      },
+      streamHeartbeatMs: 10_000,
     });
   });
 
@@ -81,6 +91,95 @@ describe("parseConfig", () => {
     expect(
       settingsWithProblems({ IMAGE_GENERATION_PROVIDER: "x", DEFAULT_MODEL: "nope", RELAY: undefined }).sort(),
     ).toEqual(["DEFAULT_MODEL", "IMAGE_GENERATION_PROVIDER", "RELAY"]);
+  });
+});
+
+describe("parseConfig: each bad setting is a problem naming it, never its value", () => {
+  it.each([
+    ["IMAGE_GENERATION_PROVIDER", "stability-V4L"],
+    ["UPSTREAM_TIMEOUT_MS", "soon-V4L"],
+    ["LOG_PROMPTS", "yes-V4L"],
+    ["OPENAI_BASE_URL", "ftp://V4L.example"],
+    ["EGRESS_CONNECT_TIMEOUT_MS", "0"],
+    ["EGRESS_HEADERS_TIMEOUT_MS", "-1"],
+    ["EGRESS_IDLE_TIMEOUT_MS", "1.5"],
+    ["EGRESS_RETRY_BUDGET_MS", "V4L"],
+    ["EGRESS_COOLOFF_MS", "-5"],
+    ["ACCESS_MODE", "closed-V4L"],
+    ["RATE_LIMIT_PER_MINUTE", "abc"],
+    ["RATE_LIMIT_PER_DAY", "-1"],
+    ["DAILY_BUDGET_USD", "lots-V4L"],
+    ["PRICE_TABLE", "{V4L"],
+    ["PRICE_TABLE", "[1]"],
+    ["PRICE_TABLE", '{"gpt-image-1":{"per_image":"V4L"}}'],
+    ["STREAM_HEARTBEAT_MS", "fast-V4L"],
+    ["OPENAI_PROXY", "http://alice:pa%ZZss-V4L@host:1, relay:"],
+  ])("%s = %j", (setting, value) => {
+    const { config, problems } = parseConfig(bindings({ [setting]: value }));
+    expect(config).toBeUndefined();
+    expect(problems.map((p) => p.setting)).toEqual([setting]);
+    const err = configError({ [setting]: value });
+    expect(err.code).toBe("config_error");
+    expect(err.message).toMatch(new RegExp(`^The server is misconfigured: ${setting} `));
+    for (const text of [JSON.stringify(problems), err.message]) {
+      expect(text).not.toContain("V4L");
+      expect(text).not.toContain(value);
+    }
+  });
+
+  it("a malformed %-escape in a proxy's password names the entry by position", () => {
+    const { problems } = parseConfig(
+      bindings({ OPENAI_PROXY: "relay:, http://alice:pa%ZZss@host:1", OPENAI_API_KEY: "k" }),
+    );
+    expect(problems).toEqual([
+      {
+        setting: "OPENAI_PROXY",
+        problem: expect.stringMatching(/^entry 2 has a user name or password with a malformed %-escape/),
+      },
+    ]);
+  });
+
+  it("collects the problems of every area at once (egress, guards, stream)", () => {
+    expect(
+      settingsWithProblems({
+        EGRESS_IDLE_TIMEOUT_MS: "x",
+        RATE_LIMIT_PER_MINUTE: "abc",
+        ACCESS_MODE: "x",
+        PRICE_TABLE: "{",
+        STREAM_HEARTBEAT_MS: "x",
+        DEFAULT_MODEL: "nope",
+      }).sort(),
+    ).toEqual([
+      "ACCESS_MODE",
+      "DEFAULT_MODEL",
+      "EGRESS_IDLE_TIMEOUT_MS",
+      "PRICE_TABLE",
+      "RATE_LIMIT_PER_MINUTE",
+      "STREAM_HEARTBEAT_MS",
+    ]);
+  });
+
+  it("reads the guard and stream settings, TOML numbers included", () => {
+    const { config } = parseConfig(
+      bindings({
+        ACCESS_MODE: "tokens",
+        ALLOWED_ORIGINS: " https://a.example/ , ,https://b.example",
+        RATE_LIMIT_PER_MINUTE: 0 as unknown as string,
+        RATE_LIMIT_PER_DAY: "7",
+        DAILY_BUDGET_USD: "2.5",
+        PRICE_TABLE: '{"gpt-image-1":{"per_image":0.5}}',
+        STREAM_HEARTBEAT_MS: "50",
+      }),
+    );
+    expect(config?.guard).toMatchObject({
+      accessMode: "tokens",
+      allowedOrigins: ["https://a.example", "https://b.example"],
+      perMinute: 0,
+      perDay: 7,
+      dailyBudgetUsd: 2.5,
+    });
+    expect(config?.guard.prices["gpt-image-1"]?.per_image).toBe(0.5);
+    expect(config?.streamHeartbeatMs).toBe(50);
   });
 });
 
@@ -151,5 +250,10 @@ describe("getConfig", () => {
     const first = getConfig(appEnv);
     expect(first.defaultModel).toBe("gpt-image-2");
     expect(getConfig(appEnv)).toBe(first);
+  });
+
+  it("parses a bad env once too: the same problems object for the same env", () => {
+    const appEnv = bindings({ RATE_LIMIT_PER_MINUTE: "abc" });
+    expect(loadConfig(appEnv)).toBe(loadConfig(appEnv));
   });
 });

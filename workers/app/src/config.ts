@@ -1,18 +1,11 @@
-import { type EgressRoute, parseRoutes } from "./egress/routes";
+import * as z from "zod/mini";
+import type { EgressRoute } from "./egress/routes";
 import type { AppBindings } from "./env";
-import { ApiError } from "./errors";
+import { type ApiError, misconfigured } from "./errors";
+import type { GuardSettings } from "./guard/settings";
+import { DEFAULTS, settingsSchema } from "./settings";
 
-export const DEFAULTS = {
-  provider: "openai",
-  defaultModel: "gpt-image-1-mini",
-  allowedModels: ["gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini"],
-  upstreamTimeoutMs: 5 * 60_000,
-  openaiBaseUrl: "https://api.openai.com",
-  connectTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
-  retryBudgetMs: 30_000,
-  coolOffMs: 60_000,
-} as const;
+export { DEFAULTS } from "./settings";
 
 /** How the app reaches OpenAI: the routes in order, and the limits of each stage of a call. */
 export interface EgressConfig {
@@ -36,6 +29,10 @@ export interface AppConfig {
   relayToken?: string;
   logPrompts: boolean;
   upstreamTimeoutMs: number;
+  /** Who may call, how often, and the day's budget (guard/). */
+  guard: GuardSettings;
+  /** Milliseconds between keep-alive comments on a streamed generation. */
+  streamHeartbeatMs: number;
 }
 
 /** A setting that is missing or wrong. Names the setting, never its value (it may be a secret). */
@@ -44,133 +41,110 @@ export interface ConfigProblem {
   problem: string;
 }
 
-const list = (value: string | undefined) =>
-  (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** Parses the settings; returns every problem at once so an operator fixes them in one go. */
+/**
+ * Parses every setting (settings.ts) and checks the ones that depend on each other; returns every
+ * problem at once so an operator fixes them in one go. No config when there is any problem.
+ */
 export function parseConfig(env: AppBindings): { config?: AppConfig; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-
-  const provider = (env.IMAGE_GENERATION_PROVIDER ?? "").trim() || DEFAULTS.provider;
-  if (provider !== "openai") {
-    problems.push({ setting: "IMAGE_GENERATION_PROVIDER", problem: 'only "openai" is supported' });
+  const parsed = z.safeParse(settingsSchema, env);
+  const problems: ConfigProblem[] = (parsed.error?.issues ?? []).map((issue) => ({
+    setting: String(issue.path[0] ?? "?"),
+    problem: issue.message,
+  }));
+  if (!parsed.success) {
+    // The dependent checks below still run on the settings that parsed, for a complete list.
+    const failed = new Set(problems.map((p) => p.setting));
+    const rest = z.safeParse(settingsSchema, {
+      ...env,
+      ...Object.fromEntries([...failed].map((name) => [name, undefined])),
+    });
+    if (rest.success) dependentProblems(rest.data, env, problems, failed);
+    return { problems };
   }
-
-  const allowedModels = env.ALLOWED_MODELS?.trim() ? list(env.ALLOWED_MODELS) : [...DEFAULTS.allowedModels];
-  const defaultModel = env.DEFAULT_MODEL?.trim() || DEFAULTS.defaultModel;
-  if (!allowedModels.includes(defaultModel)) {
-    problems.push({ setting: "DEFAULT_MODEL", problem: "must be one of ALLOWED_MODELS" });
-  }
-
-  const timeoutText = env.UPSTREAM_TIMEOUT_MS?.trim();
-  const upstreamTimeoutMs = timeoutText ? Number(timeoutText) : DEFAULTS.upstreamTimeoutMs;
-  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
-    problems.push({ setting: "UPSTREAM_TIMEOUT_MS", problem: "must be a positive whole number of milliseconds" });
-  }
-
-  const egress = parseEgress(env, problems, upstreamTimeoutMs);
-
-  if (problems.length > 0 || !egress) return { problems };
+  const s = parsed.data;
+  dependentProblems(s, env, problems, new Set());
+  if (problems.length > 0) return { problems };
+  const kinds = new Set(s.OPENAI_PROXY.map((r) => r.kind));
   return {
     problems,
     config: {
       provider: "openai",
-      defaultModel,
-      allowedModels,
-      egress,
-      relayToken: env.RELAY_TOKEN || undefined,
-      logPrompts: env.LOG_PROMPTS?.trim().toLowerCase() === "true",
-      upstreamTimeoutMs,
+      defaultModel: s.DEFAULT_MODEL ?? DEFAULTS.defaultModel,
+      allowedModels: s.ALLOWED_MODELS,
+      egress: {
+        routes: s.OPENAI_PROXY,
+        openaiBaseUrl: s.OPENAI_BASE_URL,
+        openaiApiKey: kinds.has("proxy") ? s.OPENAI_API_KEY : undefined,
+        connectTimeoutMs: s.EGRESS_CONNECT_TIMEOUT_MS,
+        headersTimeoutMs: s.EGRESS_HEADERS_TIMEOUT_MS || s.UPSTREAM_TIMEOUT_MS,
+        idleTimeoutMs: s.EGRESS_IDLE_TIMEOUT_MS,
+        retryBudgetMs: s.EGRESS_RETRY_BUDGET_MS,
+        coolOffMs: s.EGRESS_COOLOFF_MS,
+      },
+      relayToken: s.RELAY_TOKEN,
+      logPrompts: s.LOG_PROMPTS === "true",
+      upstreamTimeoutMs: s.UPSTREAM_TIMEOUT_MS,
+      guard: {
+        accessMode: s.ACCESS_MODE,
+        allowedOrigins: s.ALLOWED_ORIGINS,
+        perMinute: s.RATE_LIMIT_PER_MINUTE,
+        perDay: s.RATE_LIMIT_PER_DAY,
+        dailyBudgetUsd: s.DAILY_BUDGET_USD,
+        prices: s.PRICE_TABLE,
+      },
+      streamHeartbeatMs: s.STREAM_HEARTBEAT_MS,
     },
   };
 }
 
-function parseEgress(env: AppBindings, problems: ConfigProblem[], upstreamTimeoutMs: number): EgressConfig | undefined {
-  const before = problems.length;
-  const { routes, problems: entryProblems } = parseRoutes(env.OPENAI_PROXY);
-  for (const p of entryProblems) problems.push({ setting: "OPENAI_PROXY", problem: `entry ${p.entry} ${p.problem}` });
-
-  const kinds = new Set(routes.map((r) => r.kind));
-  if (kinds.has("binding") && !env.RELAY) {
-    problems.push({
-      setting: "RELAY",
-      problem: "service binding missing (needed while OPENAI_PROXY is unset or has relay:)",
-    });
-  }
-  if (kinds.has("relay_url") && !env.RELAY_TOKEN) {
-    problems.push({ setting: "RELAY_TOKEN", problem: "required when OPENAI_PROXY is a relay URL" });
-  }
-  if (kinds.has("proxy") && !env.OPENAI_API_KEY) {
-    problems.push({
-      setting: "OPENAI_API_KEY",
-      problem: "required when OPENAI_PROXY has an http:// proxy (the app then calls OpenAI itself)",
-    });
-  }
-  const openaiBaseUrl = parseBaseUrl(env.OPENAI_BASE_URL, problems);
-  const ms = (setting: keyof AppBindings, fallback: number, min: number) =>
-    msSetting(env[setting] as string | undefined, setting, fallback, min, problems);
-  const egress: EgressConfig = {
-    routes,
-    openaiBaseUrl: openaiBaseUrl ?? DEFAULTS.openaiBaseUrl,
-    openaiApiKey: kinds.has("proxy") ? env.OPENAI_API_KEY : undefined,
-    connectTimeoutMs: ms("EGRESS_CONNECT_TIMEOUT_MS", DEFAULTS.connectTimeoutMs, 1),
-    headersTimeoutMs: ms("EGRESS_HEADERS_TIMEOUT_MS", upstreamTimeoutMs, 1),
-    idleTimeoutMs: ms("EGRESS_IDLE_TIMEOUT_MS", DEFAULTS.idleTimeoutMs, 1),
-    retryBudgetMs: ms("EGRESS_RETRY_BUDGET_MS", DEFAULTS.retryBudgetMs, 0),
-    coolOffMs: ms("EGRESS_COOLOFF_MS", DEFAULTS.coolOffMs, 0),
-  };
-  return problems.length > before ? undefined : egress;
-}
-
-/** OPENAI_BASE_URL for proxy routes: http(s), no credentials or query; a path prefix is kept. */
-function parseBaseUrl(value: string | undefined, problems: ConfigProblem[]): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !["http:", "https:"].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
-    problems.push({ setting: "OPENAI_BASE_URL", problem: "must be an http(s):// URL without credentials or query" });
-    return undefined;
-  }
-  return url.href.replace(/\/+$/, "");
-}
-
-/** A whole number of milliseconds, at least `min`; the default when unset. */
-function msSetting(
-  value: string | undefined,
-  setting: string,
-  fallback: number,
-  min: number,
+/** Checks between settings, and the bindings the configured routes need. */
+function dependentProblems(
+  s: z.infer<typeof settingsSchema>,
+  env: AppBindings,
   problems: ConfigProblem[],
-): number {
-  const text = value?.trim();
-  if (!text) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    problems.push({ setting, problem: `must be a whole number of milliseconds, at least ${min}` });
-    return fallback;
+  failed: ReadonlySet<string>,
+): void {
+  const add = (setting: string, problem: string) => {
+    if (!problems.some((p) => p.setting === setting)) problems.push({ setting, problem });
+  };
+  if (!s.ALLOWED_MODELS.includes(s.DEFAULT_MODEL ?? DEFAULTS.defaultModel)) {
+    add("DEFAULT_MODEL", "must be one of ALLOWED_MODELS");
   }
-  return n;
+  // Which routes are configured is unknown while OPENAI_PROXY itself is wrong.
+  if (failed.has("OPENAI_PROXY")) return;
+  const kinds = new Set(s.OPENAI_PROXY.map((r: EgressRoute) => r.kind));
+  if (kinds.has("binding") && !env.RELAY) {
+    add("RELAY", "service binding missing (needed while OPENAI_PROXY is unset or has relay:)");
+  }
+  if (kinds.has("relay_url") && !s.RELAY_TOKEN) add("RELAY_TOKEN", "required when OPENAI_PROXY is a relay URL");
+  if (kinds.has("proxy") && !s.OPENAI_API_KEY) {
+    add("OPENAI_API_KEY", "required when OPENAI_PROXY has an http:// proxy (the app then calls OpenAI itself)");
+  }
 }
 
-const cache = new WeakMap<object, AppConfig>();
+/** The problems in the words of a config_error: "A must be …; B must be …". */
+export function configError(problems: readonly ConfigProblem[]): ApiError {
+  return misconfigured(problems.map((p) => `${p.setting} ${p.problem}`).join("; "));
+}
 
-/** The parsed config, or a config_error that names each bad setting. Parsed once per env object. */
-export function getConfig(env: AppBindings): AppConfig {
-  const cached = cache.get(env);
-  if (cached) return cached;
-  const { config, problems } = parseConfig(env);
-  if (!config) {
-    const detail = problems.map((p) => `${p.setting} ${p.problem}`).join("; ");
-    throw new ApiError("config_error", `The server is misconfigured: ${detail}.`);
+const cache = new WeakMap<object, { config?: AppConfig; problems: ConfigProblem[] }>();
+
+/**
+ * parseConfig's answer, parsed once per env object (the runtime hands every request of an
+ * isolate the same one, so the hot path pays a WeakMap lookup).
+ */
+export function loadConfig(env: AppBindings): { config?: AppConfig; problems: ConfigProblem[] } {
+  let parsed = cache.get(env);
+  if (!parsed) {
+    parsed = parseConfig(env);
+    cache.set(env, parsed);
   }
-  cache.set(env, config);
+  return parsed;
+}
+
+/** The parsed config, or a config_error that names each bad setting. */
+export function getConfig(env: AppBindings): AppConfig {
+  const { config, problems } = loadConfig(env);
+  if (!config) throw configError(problems);
   return config;
 }

@@ -49,6 +49,14 @@ export class ApiError extends Error {
 }
 
 /**
+ * The config_error for settings or bindings that are missing or wrong. `detail` names them (never
+ * a value: it may be a secret), e.g. "RATE_LIMIT_PER_MINUTE must be a whole number".
+ */
+export function misconfigured(detail: string): ApiError {
+  return new ApiError("config_error", `The server is misconfigured: ${detail.replace(/\.$/, "")}.`);
+}
+
+/**
  * `{"error": {"code", "message", "type", "param"?, "retry_after"?, "request_id"}}`: OpenAI's shape
  * plus our id, and the seconds to wait when there is a Retry-After.
  */

@@ -1,6 +1,7 @@
-import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
-import { baseUrl, type RelayEnv } from "./env";
+import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
+import type { RelayEnv } from "./env";
 import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
+import { relaySettings } from "./settings";
 
 /** Each probe is small and free; none may hold the answer up for long. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -11,7 +12,7 @@ const PROBE_TIMEOUT_MS = 10_000;
  */
 const REFUSED_COUNTRIES = new Set(["RU", "BY", "CN", "HK", "MO", "IR", "KP", "SY", "CU"]);
 
-export type Verdict = "ok" | "region_blocked" | "unreachable";
+export type Verdict = "ok" | "region_blocked" | "unreachable" | "misconfigured";
 
 interface Trace {
   loc?: string;
@@ -53,8 +54,7 @@ async function probeModels(send: Fetcher, base: string, apiKey: string | undefin
 }
 
 /** Everything an operator needs to know about one egress path, with a verdict. */
-async function checkPath(send: Fetcher, env: RelayEnv) {
-  const base = baseUrl(env);
+async function checkPath(send: Fetcher, env: RelayEnv, base: string) {
   const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, env.OPENAI_API_KEY)]);
   let verdict: Verdict;
   if (!seen && !models) verdict = "unreachable";
@@ -67,7 +67,9 @@ async function checkPath(send: Fetcher, env: RelayEnv) {
     egress_colo: seen?.colo ?? null,
     upstream_answered: models !== undefined || seen !== undefined,
     models_status: models?.status ?? null,
-    key_accepted: env.OPENAI_API_KEY && models && !models.regionBlocked ? models.status === 200 : null,
+    // 200 accepted, 401 rejected; any other answer (a 404 from a server without /v1/models, a
+    // restricted key's 403, 429, 5xx) confirms nothing: null, as without a key.
+    key_accepted: env.OPENAI_API_KEY && models && !models.regionBlocked ? keyVerdict(models.status) : null,
   };
 }
 
@@ -76,15 +78,29 @@ async function checkPath(send: Fetcher, env: RelayEnv) {
  * and a verdict. Always 200 when the relay itself works; the verdict carries the bad news.
  */
 export async function diagnostics(request: Request, env: RelayEnv): Promise<Response> {
+  const cf = request.cf as { colo?: string } | undefined;
+  const relay = { colo: cf?.colo ?? null, placement: request.headers.get("cf-placement") };
+  const { settings, problems } = relaySettings(env);
+  if (!settings) {
+    // Nothing is probed with settings that calls would refuse; the problems say what to fix.
+    return Response.json({
+      verdict: "misconfigured",
+      relay,
+      key_configured: Boolean(env.OPENAI_API_KEY),
+      problems,
+      placed: null,
+      fallback: null,
+    });
+  }
+  const base = settings.openaiBaseUrl;
   const fallback = fallbackEgress(env);
   const [placed, viaFallback] = await Promise.all([
-    checkPath((url, init) => fetch(url, init), env),
-    fallback ? checkPath((url, init) => fallback.fetch(url, init), env) : Promise.resolve(null),
+    checkPath((url, init) => fetch(url, init), env, base),
+    fallback ? checkPath((url, init) => fallback.fetch(url, init), env, base) : Promise.resolve(null),
   ]);
-  const cf = request.cf as { colo?: string } | undefined;
   return Response.json({
     verdict: placed.verdict,
-    relay: { colo: cf?.colo ?? null, placement: request.headers.get("cf-placement") },
+    relay,
     key_configured: Boolean(env.OPENAI_API_KEY),
     placed,
     fallback: viaFallback ? { location: FALLBACK_LOCATION, ...viaFallback } : null,

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { baseUrl, type RelayEnv } from "./env";
+import type { RelayEnv } from "./env";
+import { relaySettings } from "./settings";
 
 /**
  * Where the fallback egress lives. A Durable Object created with this hint runs in western North
@@ -16,7 +17,8 @@ export const FALLBACK_LOCATION: DurableObjectLocationHint = "wnam";
  */
 export class EgressFallback extends DurableObject<RelayEnv> {
   override async fetch(request: Request): Promise<Response> {
-    if (!request.url.startsWith(`${baseUrl(this.env)}/`)) {
+    const base = relaySettings(this.env).settings?.openaiBaseUrl;
+    if (!base || !request.url.startsWith(`${base}/`)) {
       return new Response("fallback egress: target outside the upstream", { status: 400 });
     }
     return fetch(request, { redirect: "manual" });
@@ -25,7 +27,7 @@ export class EgressFallback extends DurableObject<RelayEnv> {
 
 /** Whether a region-blocked call may be sent again from the fallback location. */
 export function fallbackEnabled(env: RelayEnv): boolean {
-  return env.EGRESS_FALLBACK !== undefined && env.REGION_FALLBACK?.trim().toLowerCase() !== "off";
+  return env.EGRESS_FALLBACK !== undefined && relaySettings(env).settings?.regionFallback === true;
 }
 
 /**

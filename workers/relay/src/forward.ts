@@ -1,12 +1,13 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
 import { retryAfterMs } from "../../shared/retry-after";
-import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
+import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
 import type { ForwardedPath } from "./routes";
+import type { RelaySettings } from "./settings";
 
 /** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -27,10 +28,11 @@ export async function forward(
   request: Request,
   path: ForwardedPath,
   env: RelayEnv,
+  settings: RelaySettings,
   requestId: string,
   log: Logger,
 ): Promise<Response> {
-  const maxBody = intSetting(env.RELAY_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
+  const maxBody = settings.maxBodyBytes;
   const declared = declaredLength(request.headers);
   if (Number.isNaN(declared)) return relayError(400, "bad_content_length", "Unreadable Content-Length.", requestId);
   if (declared !== null && declared > maxBody) return tooLarge(maxBody, requestId);
@@ -50,9 +52,9 @@ export async function forward(
     body = countedBody(request.body, maxBody, () => abort.abort());
   }
 
-  const url = baseUrl(env) + path;
+  const url = settings.openaiBaseUrl + path;
   const headers = buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId);
-  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
+  const timeoutMs = settings.upstreamTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
@@ -86,7 +88,7 @@ export async function forward(
       log.warn(`Upstream answered ${upstream.status}`, fields);
       return passError(upstream, "placed", requestId, log);
     }
-    if (env.LOG_ALL_CALLS === "on") log.info("Forwarded", fields);
+    if (settings.logAllCalls) log.info("Forwarded", fields);
     return respond(upstream.body, upstream, "placed", requestId);
   }
 

@@ -8,6 +8,7 @@ import { relayError } from "./errors";
 import { forward } from "./forward";
 import { contentTypeAllowed, headersTooLarge } from "./limits";
 import { matchRoute, rawPath } from "./routes";
+import { misconfiguredMessage, relaySettings } from "./settings";
 
 export { EgressFallback } from "./fallback";
 
@@ -45,6 +46,12 @@ export default {
     if (!contentTypeAllowed(route.path, request.headers.get("content-type"))) {
       return relayError(415, "unsupported_media_type", "Wrong Content-Type for this endpoint.", requestId);
     }
-    return forward(request, route.path, env, requestId, log);
+    // A bad setting is a clear error on every call that needs the settings, never a fallback.
+    const { settings, problems } = relaySettings(env);
+    if (!settings) {
+      log.error("Configuration error", { settings: problems.map((p) => p.setting).join(", ") });
+      return relayError(500, "config_error", misconfiguredMessage(problems), requestId);
+    }
+    return forward(request, route.path, env, settings, requestId, log);
   },
 } satisfies ExportedHandler<RelayEnv>;

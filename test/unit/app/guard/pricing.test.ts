@@ -78,6 +78,7 @@ describe("estimateCost: the hold", () => {
 
   it("follows the operator's PRICE_TABLE", () => {
     const table = parsePriceTable(JSON.stringify({ "gpt-image-1": { image_output_per_mtok: 100, per_image: 0 } }));
+    if (typeof table === "string") throw new Error(`PRICE_TABLE refused: ${table}`);
     const cost = estimateCost(table, query({ model: "gpt-image-1", size: "1024x1024", quality: "low" }));
     expect(cost).toBeCloseTo((272 * 100 + 16 * 5) / 1e6, 10);
   });

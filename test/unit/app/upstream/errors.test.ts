@@ -48,6 +48,43 @@ describe("upstreamFailure: region block", () => {
     expect(lines[0]?.msg).toContain("placement");
     expect(lines[0]).toMatchObject({ status: 403, upstream_code: "unsupported_country_region_territory" });
   });
+
+  const blockedOn = (route: string) =>
+    openAIError(
+      403,
+      { message: "Country, region, or territory not supported", code: "unsupported_country_region_territory" },
+      { "x-egress-route": route },
+    );
+
+  it.each([
+    [
+      "relay-binding",
+      /the relay \(RELAY binding\) leaves from .*\[placement\] region in workers\/relay\/wrangler\.toml/,
+      /move the relay/,
+    ],
+    [
+      "relay-url:relay.example.com",
+      /the relay at relay\.example\.com leaves from .*that relay's \[placement\] region/,
+      /move the relay/,
+    ],
+    [
+      "proxy:10.0.0.1:3128",
+      /the forward proxy 10\.0\.0\.1:3128 exits in a region .*choose a proxy exit in a region OpenAI serves/,
+      /use a proxy exit in a supported region/,
+    ],
+  ])(
+    "names the refused route %s and the fix for that route, in the log and to the user",
+    async (route, operator, user) => {
+      const err = await fail(blockedOn(route));
+      expect(err.message).toMatch(user);
+      const line = logged().find((l) => l.level === "error");
+      expect(line?.msg).toMatch(operator);
+      if (route.startsWith("proxy:")) {
+        expect(line?.msg).not.toContain("placement");
+        expect(err.message).not.toContain("relay");
+      }
+    },
+  );
 });
 
 describe("upstreamFailure: 400", () => {

@@ -17,7 +17,7 @@ import type { AppBindings } from "../env";
 import { type CoolOff, isolateCoolOff } from "./cool-off";
 import { NotSentError, RouteError } from "./failures";
 import { callThroughProxy } from "./proxy-call";
-import { PROXY_DIAGNOSTICS_PATH, proxyDiagnostics } from "./proxy-diagnostics";
+import { regionAdvice } from "./region-advice";
 import { callThroughRelay } from "./relay-call";
 import { MAX_RATE_LIMIT_RETRIES, STATUSES_TO_INSPECT, verdict } from "./retry";
 import type { EgressRoute } from "./routes";
@@ -70,7 +70,6 @@ export async function sendCall(
     if (route.kind !== "proxy") {
       return callThroughRelay(env, route, egress, config.relayToken, call, log, onBodyFailure);
     }
-    if (call.path === PROXY_DIAGNOSTICS_PATH) return proxyDiagnostics(route, egress, call, log);
     return callThroughProxy(route, egress, call, log, onBodyFailure);
   };
 
@@ -112,7 +111,7 @@ export async function sendCall(
         const outcome = replayable ? then : "; not sent elsewhere: the request body was a stream";
         log.error(
           next.kind === "region_block"
-            ? `Egress route ${route.name}: OpenAI refused the region this route leaves from (unsupported_country_region_territory)${outcome}`
+            ? `Egress route ${route.name}: OpenAI refused the region this route leaves from (unsupported_country_region_territory): ${regionAdvice(route.name).operator}${outcome}`
             : `Egress route ${route.name}: the relay refused the app (${next.code}); check RELAY_TOKEN${outcome}`,
           fields,
         );

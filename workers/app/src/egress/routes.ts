@@ -74,14 +74,26 @@ function parseEntry(entry: string): EgressRoute | string {
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     const route: ProxyRoute = { kind: "proxy", name: `proxy:${url.host}`, host, port: Number(url.port) };
     if (url.username || url.password) {
-      const user = decodeURIComponent(url.username);
-      const password = decodeURIComponent(url.password);
+      const user = decoded(url.username);
+      const password = decoded(url.password);
+      // A malformed %-escape would otherwise throw a URIError on every request.
+      if (user === undefined || password === undefined) {
+        return "has a user name or password with a malformed %-escape (write % as %25)";
+      }
       if (user.includes(":")) return "has a user name with ':' in it, which Basic authentication cannot carry";
       route.basicAuth = base64(`${user}:${password}`);
     }
     return route;
   }
   return `has an unsupported scheme; ${USAGE}`;
+}
+
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function base64(text: string): string {

@@ -6,12 +6,6 @@ import { asApiError, deadline, type Job, runJob } from "./handler";
 import type { GenerateRequest } from "./schema";
 import { sseWriter } from "./sse-writer";
 
-/**
- * How often a comment line goes out while nothing else does. Intermediaries cut idle
- * connections after 100-120 s and OpenAI says complex prompts take up to two minutes, so well under that.
- */
-const DEFAULT_HEARTBEAT_MS = 10_000;
-
 /** Whether the client asked for SSE, by body field or by Accept header. */
 export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
   return (
@@ -26,7 +20,7 @@ export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
  * Validation happens before the stream opens, so bad input is still a plain 4xx.
  */
 export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequest, admission: Admission): Response {
-  const heartbeatMs = Number(c.env.STREAM_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
+  const heartbeatMs = job.config.streamHeartbeatMs;
   const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
   const sse = sseWriter();
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import { getConfig } from "../config";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { guardSettings } from "./settings";
+import { ApiError, misconfigured } from "../errors";
 import { findToken } from "./tokens";
 
 /**
@@ -11,17 +11,14 @@ import { findToken } from "./tokens";
  */
 export function identifyClient(): MiddlewareHandler<AppEnv> {
   return async function identifyClient(c, next) {
-    const settings = guardSettings(c.env);
+    const settings = getConfig(c.env).guard;
     if (settings.accessMode === "tokens") {
       const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
       const unauthorized = (message: string) =>
         new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": 'Bearer realm="images"' } });
       if (!token) throw unauthorized("Send your API token as Authorization: Bearer <token>.");
       if (!c.env.API_TOKENS) {
-        throw new ApiError(
-          "config_error",
-          "The server is misconfigured: API_TOKENS binding missing (ACCESS_MODE=tokens).",
-        );
+        throw misconfigured("API_TOKENS binding missing (ACCESS_MODE=tokens)");
       }
       const found = await findToken(c.env.API_TOKENS, token);
       if (!found) throw unauthorized("This API token is not valid (unknown or revoked).");

@@ -1,12 +1,11 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, misconfigured } from "../errors";
 import type { GenerateAnswer, Job } from "../generate/handler";
 import type { GenerateRequest } from "../generate/schema";
 import { type BudgetHold, holdBudget } from "./budget-hold";
 import { hashBody, idempotencyFor } from "./idempotency";
 import { limiterFor } from "./rate-limit";
-import { guardSettings } from "./settings";
 
 /** The outcome of the gate: a stored answer to replay, or a run to report back on. */
 export interface Admission {
@@ -21,7 +20,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const canonical = (req: GenerateRequest) => JSON.stringify(Object.entries(req).sort(([a], [b]) => a.localeCompare(b)));
 
 function binding<T>(value: T | undefined, name: string, why: string): T {
-  if (!value) throw new ApiError("config_error", `The server is misconfigured: ${name} binding missing (${why}).`);
+  if (!value) throw misconfigured(`${name} binding missing (${why})`);
   return value;
 }
 
@@ -32,7 +31,7 @@ function binding<T>(value: T | undefined, name: string, why: string): T {
  * the upstream.
  */
 export async function admit(c: Context<AppEnv>, job: Job, req: GenerateRequest): Promise<Admission> {
-  const settings = guardSettings(c.env);
+  const settings = job.config.guard;
   const client = c.get("client");
   const undo: Array<() => Promise<void>> = [];
   const rollback = async () => {

@@ -1,4 +1,3 @@
-import { ApiError } from "../errors";
 import { TOKENS_PER_PARTIAL, worstImageTokens } from "./image-tokens";
 
 /**
@@ -34,27 +33,25 @@ const UNKNOWN_MODEL: ModelPrice = {
   per_image: 0.25,
 };
 
-/** DEFAULT_PRICES with the operator's PRICE_TABLE (JSON, same shape, partial entries allowed) on top. */
-export function parsePriceTable(json: string | undefined): PriceTable {
+/**
+ * DEFAULT_PRICES with the operator's PRICE_TABLE (JSON, same shape, partial entries allowed) on
+ * top; a string says what is wrong with it (the config parser files it under PRICE_TABLE).
+ */
+export function parsePriceTable(json: string | undefined): PriceTable | string {
   if (!json?.trim()) return DEFAULT_PRICES;
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new ApiError("config_error", "The server is misconfigured: PRICE_TABLE is not valid JSON.");
+    return "is not valid JSON";
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ApiError("config_error", "The server is misconfigured: PRICE_TABLE must be an object keyed by model.");
-  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return "must be an object keyed by model";
   const table: PriceTable = { ...DEFAULT_PRICES };
-  for (const [model, entry] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+  for (const [model, entry] of Object.entries(parsed as Record<string, unknown>)) {
     const base = table[model] ?? UNKNOWN_MODEL;
-    const merged = { ...base, ...entry } as Record<string, unknown>;
-    if (!Object.values(merged).every((v) => typeof v === "number" && v >= 0)) {
-      throw new ApiError(
-        "config_error",
-        `The server is misconfigured: PRICE_TABLE entry "${model}" needs non-negative numbers.`,
-      );
+    const merged = { ...base, ...(entry as object) } as Record<string, unknown>;
+    if (!entry || typeof entry !== "object" || !Object.values(merged).every((v) => typeof v === "number" && v >= 0)) {
+      return `entry "${model}" needs non-negative numbers`;
     }
     table[model] = merged as unknown as ModelPrice;
   }

@@ -1,10 +1,9 @@
-import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
-import { type PriceTable, parsePriceTable } from "./pricing";
+import type { PriceTable } from "./pricing";
 
 /**
  * Settings of the public endpoint's guards: who may call, from which origins, how often, and
- * how much the operator is willing to spend per day.
+ * how much the operator is willing to spend per day. Parsed with every other setting
+ * (settings.ts, config.ts): `getConfig(env).guard`.
  */
 export interface GuardSettings {
   accessMode: "open" | "tokens";
@@ -15,49 +14,6 @@ export interface GuardSettings {
   /** USD per UTC day; undefined means no budget. */
   dailyBudgetUsd?: number;
   prices: PriceTable;
-}
-
-export const GUARD_DEFAULTS = { perMinute: 10, perDay: 100 } as const;
-
-const cache = new WeakMap<object, GuardSettings>();
-
-function limit(value: string | undefined, fallback: number, setting: string): number {
-  if (value === undefined || value.trim() === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ApiError("config_error", `The server is misconfigured: ${setting} must be a whole number (0: no limit).`);
-  }
-  return n;
-}
-
-/** Parsed once per env object; a bad value is a config_error naming the setting. */
-export function guardSettings(env: AppBindings): GuardSettings {
-  const cached = cache.get(env);
-  if (cached) return cached;
-  const mode = (env.ACCESS_MODE ?? "").trim() || "open";
-  if (mode !== "open" && mode !== "tokens") {
-    throw new ApiError("config_error", 'The server is misconfigured: ACCESS_MODE must be "open" or "tokens".');
-  }
-  let dailyBudgetUsd: number | undefined;
-  if (env.DAILY_BUDGET_USD?.trim()) {
-    dailyBudgetUsd = Number(env.DAILY_BUDGET_USD);
-    if (!Number.isFinite(dailyBudgetUsd) || dailyBudgetUsd < 0) {
-      throw new ApiError("config_error", "The server is misconfigured: DAILY_BUDGET_USD must be a number of dollars.");
-    }
-  }
-  const settings: GuardSettings = {
-    accessMode: mode,
-    allowedOrigins: (env.ALLOWED_ORIGINS ?? "")
-      .split(",")
-      .map((s) => s.trim().replace(/\/+$/, ""))
-      .filter(Boolean),
-    perMinute: limit(env.RATE_LIMIT_PER_MINUTE, GUARD_DEFAULTS.perMinute, "RATE_LIMIT_PER_MINUTE"),
-    perDay: limit(env.RATE_LIMIT_PER_DAY, GUARD_DEFAULTS.perDay, "RATE_LIMIT_PER_DAY"),
-    dailyBudgetUsd,
-    prices: parsePriceTable(env.PRICE_TABLE),
-  };
-  cache.set(env, settings);
-  return settings;
 }
 
 /** Seconds until the next UTC day, when daily counters start again. */

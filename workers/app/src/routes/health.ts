@@ -1,14 +1,30 @@
 import type { Context } from "hono";
-import { parseConfig } from "../config";
+import { type AppConfig, loadConfig } from "../config";
+import { diagnose, type RouteCheck } from "../egress/proxy-diagnostics";
 import type { AppEnv } from "../env";
-import { callRelay, describeEgress } from "../upstream/egress";
 
-/** The relay's diagnostics make a few small calls to OpenAI; a public health URL must not
- * multiply them, so one answer serves this isolate for a minute. */
-const RELAY_CHECK_TTL_MS = 60_000;
+/**
+ * The checks make a few small calls to OpenAI; a public health URL must not multiply them. One
+ * answer serves this isolate for a minute when all is well and for 10 s when it is not (soon
+ * enough to see a fix), and concurrent health calls share one check in flight.
+ */
+const CHECK_TTL_OK_MS = 60_000;
+const CHECK_TTL_FAILED_MS = 10_000;
 const PROBE_TIMEOUT_MS = 25_000;
+/**
+ * How long a check in flight is shared, and waited for by the calls sharing it. A check belongs
+ * to the request that started it; should that request be cancelled, its check might never
+ * finish, so others stop waiting and a later call starts a new one.
+ */
+const IN_FLIGHT_MS = 2 * PROBE_TIMEOUT_MS;
 
-let cachedRelayCheck: { at: number; value: Record<string, unknown> } | undefined;
+interface CachedCheck {
+  /** Epoch ms until which the answer (or the check in flight) is reused. */
+  until: number;
+  checks: Promise<RouteCheck[]>;
+}
+
+const checks = new WeakMap<AppConfig, CachedCheck>();
 
 /** Which settings are present. Booleans only: no value, not even a non-secret one, is echoed. */
 function settingsPresent(env: AppEnv["Bindings"]) {
@@ -30,68 +46,90 @@ function settingsPresent(env: AppEnv["Bindings"]) {
   };
 }
 
-/** Asks the relay for its diagnostics (where its calls leave from, and OpenAI's verdict). */
-async function checkRelay(c: Context<AppEnv>, config: NonNullable<ReturnType<typeof parseConfig>["config"]>) {
-  const started = Date.now();
-  try {
-    const res = await callRelay(c.env, config, {
-      method: "GET",
-      path: "/_relay/diagnostics",
-      requestId: c.get("requestId"),
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return { route: describeEgress(config), reachable: false, status: res.status, verdict: "unreachable" };
-    }
-    const report = (await res.json()) as {
-      verdict?: string;
-      key_configured?: boolean;
-      placed?: { key_accepted?: boolean | null; models_status?: number | null };
-    };
-    return {
-      route: describeEgress(config),
-      reachable: true,
-      ms: Date.now() - started,
-      verdict: report.verdict ?? "unknown",
-      key_configured: report.key_configured,
-      // null when the relay has no key; then models_status says whether the upstream needs one.
-      key_accepted: report.placed?.key_accepted ?? null,
-      models_status: report.placed?.models_status ?? null,
-    };
-  } catch (err) {
-    return {
-      route: describeEgress(config),
-      reachable: false,
-      verdict: "unreachable",
-      error: err instanceof Error ? err.name : "unknown",
-    };
+/** Whether calls can work: the serving route answers and its key is not rejected. */
+const healthy = (last: RouteCheck | undefined) => last?.verdict === "ok" && last.key_accepted !== false;
+
+/** The routes' checks: the cached answer, the one in flight, or a new one. */
+function egressChecks(c: Context<AppEnv>, config: AppConfig): { checks: Promise<RouteCheck[]>; cached: boolean } {
+  const hit = checks.get(config);
+  if (hit && Date.now() < hit.until) return { checks: hit.checks, cached: true };
+  const entry: CachedCheck = {
+    until: Date.now() + IN_FLIGHT_MS,
+    checks: diagnose(c.env, config, c.get("requestId"), PROBE_TIMEOUT_MS),
+  };
+  checks.set(config, entry);
+  const log = c.get("log");
+  entry.checks.then(
+    (done) => {
+      entry.until = Date.now() + (healthy(done.at(-1)) ? CHECK_TTL_OK_MS : CHECK_TTL_FAILED_MS);
+      for (const check of done.filter((d) => d.verdict !== "ok")) {
+        log.warn(
+          `Health check: egress route ${check.route_name} is ${check.verdict}: ${check.error ?? check.advice ?? ""}`,
+          {
+            route: check.route_name,
+            failure: check.failure,
+          },
+        );
+      }
+    },
+    () => checks.delete(config),
+  );
+  return { checks: entry.checks, cached: false };
+}
+
+const STATUS_OF: Record<RouteCheck["verdict"], string> = {
+  ok: "ok",
+  region_blocked: "region_blocked",
+  unreachable: "egress_unreachable",
+  misconfigured: "relay_misconfigured",
+};
+
+/** What an operator should know although calls can work. */
+function warningsFor(all: RouteCheck[]): string[] {
+  const last = all.at(-1);
+  const warnings = all
+    .slice(0, -1)
+    .map(
+      (r) =>
+        `egress route ${r.route} is ${r.verdict} (${r.error ?? r.advice ?? "no details"}); calls go on to the next route`,
+    );
+  if (last?.verdict === "ok" && last.key_configured !== false && last.key_accepted === null) {
+    warnings.push(
+      `the key was not confirmed: GET /v1/models answered ${last.models_status ?? "nothing"} (neither 200 nor 401); generation may still work`,
+    );
   }
+  return warnings;
 }
 
 /**
- * GET /api/health: the configuration state, whether the egress route answers and the relay's
- * region verdict. 200 when generation can work, 503 otherwise, so an uptime monitor can watch it.
+ * GET /api/health: the configuration state, whether the egress routes answer and OpenAI's
+ * verdict through them. 200 when generation can work (warnings say what is uncertain), 503
+ * otherwise, so an uptime monitor can watch it. Never a 500: bad settings are listed by name.
  */
 export async function health(c: Context<AppEnv>): Promise<Response> {
-  const { config, problems } = parseConfig(c.env);
+  const { config, problems } = loadConfig(c.env);
   const body: Record<string, unknown> = { status: "ok", settings: settingsPresent(c.env), problems };
   if (!config) {
     body.status = "misconfigured";
     return c.json(body, 503);
   }
-  const now = Date.now();
-  if (!cachedRelayCheck || now - cachedRelayCheck.at > RELAY_CHECK_TTL_MS) {
-    const value = await checkRelay(c, config);
-    // Only good news is cached: a failing relay is checked again on the next call.
-    cachedRelayCheck = value.verdict === "ok" && value.key_accepted !== false ? { at: now, value } : undefined;
-    body.egress = value;
-  } else {
-    body.egress = { ...cachedRelayCheck.value, cached: true };
+  const { checks: pending, cached } = egressChecks(c, config);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, IN_FLIGHT_MS);
+  });
+  const all = await Promise.race([pending, stalled]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+  const last = all?.at(-1);
+  if (!all || !last) {
+    body.status = "egress_unreachable";
+    body.egress = { reachable: false, verdict: "unreachable", error: "the check did not finish in time" };
+    return c.json(body, 503);
   }
-  const egress = body.egress as { verdict: string; key_accepted?: boolean | null };
-  if (egress.verdict !== "ok")
-    body.status = egress.verdict === "region_blocked" ? "region_blocked" : "egress_unreachable";
-  else if (egress.key_accepted === false) body.status = "key_rejected";
+  body.egress = cached ? { ...last, cached: true } : last;
+  if (all.length > 1) body.routes = all;
+  body.warnings = warningsFor(all);
+  body.status = last.verdict === "ok" && last.key_accepted === false ? "key_rejected" : STATUS_OF[last.verdict];
   return c.json(body, body.status === "ok" ? 200 : 503);
 }

@@ -1,7 +1,6 @@
 import { createLogger, type Logger } from "../../../shared/log";
 import type { AppConfig } from "../config";
 import { sendCall } from "../egress/call";
-import { describeRoutes } from "../egress/routes";
 import type { AppBindings } from "../env";
 
 export { EGRESS_ROUTE_HEADER } from "../egress/call";
@@ -41,9 +40,4 @@ export async function callRelay(env: AppBindings, config: AppConfig, call: Relay
     contentType ??= carrier.headers.get("content-type") ?? undefined;
   }
   return sendCall(env, config, { ...call, body, contentType }, log);
-}
-
-/** Describes the routes for logs and health, without any secret in them. */
-export function describeEgress(config: AppConfig): string {
-  return describeRoutes(config.egress.routes);
 }

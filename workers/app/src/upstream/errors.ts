@@ -1,7 +1,8 @@
 import type { Logger } from "../../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
 import { retryAfterMs } from "../../../shared/retry-after";
-import { ApiError } from "../errors";
+import { regionAdvice } from "../egress/region-advice";
+import { ApiError, misconfigured } from "../errors";
 
 const MAX_ERROR_BODY = 64 * 1024;
 const DEFAULT_RETRY_AFTER_S = 20;
@@ -30,17 +31,15 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
     upstream_message: err.message ? log.redact(err.message).slice(0, 300) : undefined,
   };
 
-  if (err.type === "relay_error") return relayFailure(res.status, err.code, log, fields);
+  if (err.type === "relay_error") return relayFailure(res.status, err.code, err.message, log, fields);
 
   if (res.status === 403 && err.code === REGION_BLOCK_CODE) {
+    const advice = regionAdvice(fields.egress_route);
     log.error(
-      "OpenAI refused the request because of the egress region (unsupported_country_region_territory): the relay's egress is in a region OpenAI does not serve; check the relay's [placement] region",
+      `OpenAI refused the request because of the egress region (unsupported_country_region_territory): ${advice.operator}`,
       fields,
     );
-    return new ApiError(
-      "region_blocked",
-      "Image generation is unavailable right now: the image provider refused the server's network region. The operator must move the relay to a supported region.",
-    );
+    return new ApiError("region_blocked", advice.user);
   }
 
   log.warn("Image API returned an error", fields);
@@ -98,15 +97,21 @@ function isModeration(code: string | undefined, type: string | undefined): boole
 function relayFailure(
   status: number,
   code: string | undefined,
+  message: string | undefined,
   log: Logger,
   fields: Record<string, string | number | undefined>,
 ): ApiError {
   log.error("The relay refused the app's request", fields);
   if (code === "relay_token_missing" || code === "relay_token_invalid" || code === "relay_private") {
-    return new ApiError("config_error", "The server is misconfigured: RELAY_TOKEN does not match the relay's.");
+    return misconfigured("RELAY_TOKEN does not match the relay's");
+  }
+  if (code === "config_error") {
+    // The relay's message names its bad settings (never their values).
+    const detail = (message ?? "").replace(/^The relay is misconfigured: /, "");
+    return misconfigured(`the relay's own settings: ${log.redact(detail).slice(0, 300) || "see its logs"}`);
   }
   if (status === 404 || status === 405) {
-    return new ApiError("config_error", "The server is misconfigured: OPENAI_PROXY does not point at a relay.");
+    return misconfigured("OPENAI_PROXY does not point at a relay");
   }
   return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
 }

@@ -1,0 +1,97 @@
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, type RelayEnv } from "./env";
+
+/** The relay's settings, parsed. */
+export interface RelaySettings {
+  openaiBaseUrl: string;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  regionFallback: boolean;
+  logAllCalls: boolean;
+}
+
+/** A setting that is wrong, by name (never its value: it may be a secret). */
+export interface RelayProblem {
+  setting: string;
+  problem: string;
+}
+
+type Parse<T> = (text: string) => { value: T } | { problem: string };
+
+const positive: Parse<number> = (t) => {
+  const n = Number(t);
+  return Number.isInteger(n) && n > 0 ? { value: n } : { problem: "must be a positive whole number" };
+};
+
+const onOff: Parse<boolean> = (t) => {
+  const v = t.toLowerCase();
+  return v === "on" || v === "off" ? { value: v === "on" } : { problem: 'must be "on" or "off"' };
+};
+
+const url: Parse<string> = (t) => {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(t);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !parsed ||
+    !["http:", "https:"].includes(parsed.protocol) ||
+    parsed.username ||
+    parsed.password ||
+    parsed.search
+  ) {
+    return { problem: "must be an http(s):// URL without credentials or query" };
+  }
+  return { value: parsed.href.replace(/\/+$/, "") };
+};
+
+/**
+ * The schema: each setting's parser and default (blank counts as unset). A table rather than
+ * zod: the relay has five settings and no other use for a schema library, and its bundle stays
+ * small. Same contract as the app's parser: every problem collected, none silently replaced.
+ */
+const SCHEMA = {
+  openaiBaseUrl: ["OPENAI_BASE_URL", url, DEFAULT_OPENAI_BASE_URL],
+  maxBodyBytes: ["RELAY_MAX_BODY_BYTES", positive, DEFAULT_MAX_BODY_BYTES],
+  upstreamTimeoutMs: ["UPSTREAM_TIMEOUT_MS", positive, DEFAULT_UPSTREAM_TIMEOUT_MS],
+  regionFallback: ["REGION_FALLBACK", onOff, true],
+  logAllCalls: ["LOG_ALL_CALLS", onOff, false],
+} as const satisfies {
+  [K in keyof RelaySettings]: readonly [keyof RelayEnv, Parse<RelaySettings[K]>, RelaySettings[K]];
+};
+
+/** Every setting parsed; settings only when there is no problem. */
+export function parseRelaySettings(env: RelayEnv): { settings?: RelaySettings; problems: RelayProblem[] } {
+  const problems: RelayProblem[] = [];
+  const settings: Record<string, unknown> = {};
+  for (const [key, [name, parse, fallback]] of Object.entries(SCHEMA)) {
+    const raw = env[name] as unknown;
+    const text = typeof raw === "string" || typeof raw === "number" ? String(raw).trim() : "";
+    if (text === "") {
+      settings[key] = fallback;
+      continue;
+    }
+    const parsed = (parse as Parse<unknown>)(text);
+    if ("problem" in parsed) problems.push({ setting: name, problem: parsed.problem });
+    else settings[key] = parsed.value;
+  }
+  return problems.length > 0 ? { problems } : { settings: settings as unknown as RelaySettings, problems };
+}
+
+const cache = new WeakMap<object, { settings?: RelaySettings; problems: RelayProblem[] }>();
+
+/** Parsed once per env object: the hot path pays a WeakMap lookup. */
+export function relaySettings(env: RelayEnv): { settings?: RelaySettings; problems: RelayProblem[] } {
+  let parsed = cache.get(env);
+  if (!parsed) {
+    parsed = parseRelaySettings(env);
+    cache.set(env, parsed);
+  }
+  return parsed;
+}
+
+/** "The relay is misconfigured: A must be …; B must be …." */
+export function misconfiguredMessage(problems: readonly RelayProblem[]): string {
+  return `The relay is misconfigured: ${problems.map((p) => `${p.setting} ${p.problem}`).join("; ")}.`;
+}
