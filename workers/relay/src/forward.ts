@@ -1,6 +1,13 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
-import { baseUrl, DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, intSetting, type RelayEnv } from "./env";
+import {
+  baseUrl,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  intSetting,
+  operatorOf,
+  type RelayEnv,
+} from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
@@ -50,7 +57,7 @@ export async function forward(
   }
 
   const url = baseUrl(env) + path;
-  const headers = buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId);
+  const headers = buildUpstreamHeaders(request.headers, operatorOf(env), requestId);
   const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
   const timeout = AbortSignal.timeout(timeoutMs);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
