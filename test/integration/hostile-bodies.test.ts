@@ -50,6 +50,21 @@ describe("a half-sent body", () => {
     expect(stack.standIn.requests).toHaveLength(0);
   }, 20_000);
 
+  it("the relay answers 408 request_timeout once UPSTREAM_TIMEOUT_MS has passed, and the connection closes", async () => {
+    const quick = await startStack({ relayVars: { UPSTREAM_TIMEOUT_MS: "2000" } });
+    try {
+      const res = await heldRequest(quick.relayUrl, `${head(RELAY, 1000)}{"model":`, 8_000);
+      expect(res.status, res.head).toBe(408);
+      expect(res.body).toContain("request_timeout");
+      expect(res.answeredMs).toBeGreaterThanOrEqual(1_900);
+      expect(res.answeredMs).toBeLessThan(4_000);
+      expect(res.closedMs).not.toBeNull();
+      expect(quick.standIn.requests).toHaveLength(0);
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it("a body that arrives slowly but in time is served", async () => {
     const body = JSON.stringify({ prompt: "a cat" });
     const { hostname, port } = new URL(stack.appUrl);

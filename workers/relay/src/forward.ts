@@ -46,8 +46,20 @@ export async function forward(
   /** Set only for a chunked body: aborts the upstream call once the count passes the limit. */
   let overLimit: AbortController | undefined;
   let body: BodyInit | null = request.body;
-  if (keep) body = await request.arrayBuffer();
-  else if (request.body && declared === null) {
+  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
+  // One deadline for the whole call, upload included: workerd waits for a half-sent body without
+  // limit, so a kept body is read within it too (a streamed one is bounded by the fetch's signal).
+  const timeout = AbortSignal.timeout(timeoutMs);
+  if (keep) {
+    const read = request.arrayBuffer();
+    const late = new Promise<null>((resolve) => timeout.addEventListener("abort", () => resolve(null)));
+    const bytes = await Promise.race([read, late]);
+    if (bytes === null) {
+      read.catch(() => {});
+      return relayError(408, "request_timeout", "The request body did not arrive in time.", requestId);
+    }
+    body = bytes;
+  } else if (request.body && declared === null) {
     // Chunked: count as it streams, and abort the upstream call (not just end the body, which
     // could pass a truncated body off as complete) once it passes the limit. A declared length
     // is enforced by the runtime itself.
@@ -58,8 +70,6 @@ export async function forward(
 
   const url = baseUrl(env) + path;
   const headers = buildUpstreamHeaders(request.headers, operatorOf(env), requestId);
-  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
-  const timeout = AbortSignal.timeout(timeoutMs);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
   const signal = overLimit ? AbortSignal.any([timeout, overLimit.signal]) : timeout;
