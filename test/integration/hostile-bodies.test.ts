@@ -8,8 +8,11 @@ import { type Stack, startStack } from "../helpers/stack.ts";
  * long a stalled upload can hold a connection.
  */
 let stack: Stack;
+/** Miniflare's own front door (its entry worker), which `wrangler dev` also puts in front. */
+let entryUrl: string;
 beforeAll(async () => {
   stack = await startStack({ relayVars: { RELAY_MAX_BODY_BYTES: String(1024 * 1024) } });
+  entryUrl = (await stack.mf.ready).href;
 });
 afterAll(() => stack?.stop());
 beforeEach(() => stack.standIn.reset());
@@ -23,6 +26,7 @@ describe("a declared length over the limit", () => {
   it.each([
     ["app (64 KB)", () => stack.appUrl, APP],
     ["relay (RELAY_MAX_BODY_BYTES)", () => stack.relayUrl, RELAY],
+    ["app behind Miniflare's entry worker", () => entryUrl, APP],
   ])(
     "%s: 413 from the headers alone, before a byte of the body, then the connection closes",
     async (_name, url, target) => {
