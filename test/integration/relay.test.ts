@@ -182,6 +182,14 @@ describe("relay key custody", () => {
       const sent = billed.standIn.apiCalls[0]?.headers;
       expect(sent?.["openai-organization"]).toBe("org-operator");
       expect(sent?.["openai-project"]).toBe("proj_operator");
+
+      // The diagnostics probe checks the key with the same organisation and project.
+      const diag = await billed.relay("/_relay/diagnostics", { headers: { "x-relay-token": TOKEN } });
+      expect(diag.status).toBe(200);
+      await diag.arrayBuffer();
+      const probe = billed.standIn.requests.find((r) => r.path === "/v1/models")?.headers;
+      expect(probe?.["openai-organization"]).toBe("org-operator");
+      expect(probe?.["openai-project"]).toBe("proj_operator");
     } finally {
       await billed.stop();
     }

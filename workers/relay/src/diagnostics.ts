@@ -1,6 +1,7 @@
 import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
-import { baseUrl, type RelayEnv } from "./env";
+import { baseUrl, operatorOf, type RelayEnv } from "./env";
 import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
+import type { Operator } from "./headers";
 
 /** Each probe is small and free; none may hold the answer up for long. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -37,11 +38,18 @@ async function trace(send: Fetcher, base: string): Promise<Trace | undefined> {
   }
 }
 
-/** GET /v1/models costs nothing and is refused exactly like a generation would be. */
-async function probeModels(send: Fetcher, base: string, apiKey: string | undefined) {
+/**
+ * GET /v1/models costs nothing and is refused exactly like a generation would be: with the same
+ * key, organisation and project, so a wrong OPENAI_ORGANIZATION shows here too.
+ */
+async function probeModels(send: Fetcher, base: string, operator: Operator) {
   try {
+    const headers: Record<string, string> = {};
+    if (operator.apiKey) headers.authorization = `Bearer ${operator.apiKey}`;
+    if (operator.apiKey && operator.organization) headers["openai-organization"] = operator.organization;
+    if (operator.apiKey && operator.project) headers["openai-project"] = operator.project;
     const res = await send(`${base}/v1/models`, {
-      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      headers,
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });
     const code = res.ok ? undefined : parseOpenAIError(await res.text()).code;
@@ -55,7 +63,7 @@ async function probeModels(send: Fetcher, base: string, apiKey: string | undefin
 /** Everything an operator needs to know about one egress path, with a verdict. */
 async function checkPath(send: Fetcher, env: RelayEnv) {
   const base = baseUrl(env);
-  const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, env.OPENAI_API_KEY)]);
+  const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, operatorOf(env))]);
   let verdict: Verdict;
   if (!seen && !models) verdict = "unreachable";
   else if (models?.regionBlocked || (models === undefined && REFUSED_COUNTRIES.has(seen?.loc ?? ""))) {
