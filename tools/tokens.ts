@@ -11,7 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeToken, selectForRevoke, type TokenEntry } from "./tokens/revoke.ts";
+import { describeToken, hashOf, selectForRevoke, type TokenEntry } from "./tokens/revoke.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PREFIX = "token:";
@@ -61,7 +61,6 @@ function entries(): TokenEntry[] {
   });
 }
 
-const hashPrefix = (key: string) => key.slice(PREFIX.length, PREFIX.length + 12);
 const where = remote
   ? "the deployed API_TOKENS namespace"
   : `local state${persistTo ? ` in ${persistTo}` : " (.wrangler/state)"}`;
@@ -75,7 +74,7 @@ if (command === "add" && target) {
 } else if (command === "list") {
   const listed = entries();
   if (listed.length === 0) console.log(`No tokens in ${where}.`);
-  for (const e of listed) console.log(`${e.name.padEnd(24)} created ${e.created}  hash ${hashPrefix(e.key)}…`);
+  for (const e of listed) console.log(`${e.name.padEnd(24)} created ${e.created}  hash ${hashOf(e).slice(0, 12)}…`);
 } else if (command === "revoke" && (target || hashArg !== undefined)) {
   const selected = selectForRevoke(entries(), { name: target, hashPrefix: hashArg, all });
   if (!selected.ok) {

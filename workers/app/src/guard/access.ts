@@ -10,7 +10,7 @@ import { findToken } from "./tokens";
  * the edge can send one (the edge sets cf-connecting-ip on every request and clients can't remove
  * it), so sharing a bucket can only make them stricter, never give anyone a fresh limit.
  */
-export const UNKNOWN_CLIENT = "ip:unknown";
+const UNKNOWN_CLIENT = "ip:unknown";
 /** Per isolate: the warning about callers without an address is logged once, not per request. */
 let warnedUnknown = false;
 
