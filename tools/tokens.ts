@@ -1,5 +1,6 @@
 /**
- * `npm run tokens -- add <name> | list | revoke <name-or-hash-prefix> [--remote] [--persist-to DIR]`
+ * `npm run tokens -- add <name> | list | revoke <name> | revoke --hash <hex prefix> [--all]
+ *  [--remote] [--persist-to DIR]`
  *
  * API tokens for ACCESS_MODE=tokens. A new token is printed once; only its SHA-256 hash is stored
  * (KV binding API_TOKENS of the app, key `token:<hex>`). Works on the local state that `npm start`
@@ -10,6 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeToken, hashOf, selectForRevoke, type TokenEntry } from "./tokens/revoke.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PREFIX = "token:";
@@ -22,9 +24,15 @@ const flag = (name: string) => {
   const [, value] = args.splice(i, 2);
   return value ?? "";
 };
-const remote = args.includes("--remote");
-if (remote) args.splice(args.indexOf("--remote"), 1);
+const toggle = (name: string) => {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
+const remote = toggle("--remote");
+const all = toggle("--all");
 const persistTo = flag("--persist-to");
+const hashArg = flag("--hash");
 const [command, target] = args;
 
 function wrangler(kvArgs: string[]): string {
@@ -45,13 +53,7 @@ function wrangler(kvArgs: string[]): string {
   return run.stdout;
 }
 
-interface Entry {
-  key: string;
-  name: string;
-  created: string;
-}
-
-function entries(): Entry[] {
+function entries(): TokenEntry[] {
   const keys = JSON.parse(wrangler(["key", "list", "--prefix", PREFIX])) as Array<{ name: string }>;
   return keys.map(({ name: key }) => {
     const record = JSON.parse(wrangler(["key", "get", key, "--text"]) || "{}") as { name?: string; created?: string };
@@ -59,7 +61,6 @@ function entries(): Entry[] {
   });
 }
 
-const hashPrefix = (key: string) => key.slice(PREFIX.length, PREFIX.length + 12);
 const where = remote
   ? "the deployed API_TOKENS namespace"
   : `local state${persistTo ? ` in ${persistTo}` : " (.wrangler/state)"}`;
@@ -71,23 +72,24 @@ if (command === "add" && target) {
   console.log(`Added token "${target}" to ${where}. It is shown only now; store it safely:\n\n  ${token}\n`);
   console.log(`Callers send: Authorization: Bearer ${token.slice(0, 8)}…`);
 } else if (command === "list") {
-  const all = entries();
-  if (all.length === 0) console.log(`No tokens in ${where}.`);
-  for (const e of all) console.log(`${e.name.padEnd(24)} created ${e.created}  hash ${hashPrefix(e.key)}…`);
-} else if (command === "revoke" && target) {
-  const matches = entries().filter((e) => e.name === target || hashPrefix(e.key).startsWith(target));
-  if (matches.length === 0) {
-    console.error(`No token named or hashed "${target}" in ${where}.`);
+  const listed = entries();
+  if (listed.length === 0) console.log(`No tokens in ${where}.`);
+  for (const e of listed) console.log(`${e.name.padEnd(24)} created ${e.created}  hash ${hashOf(e).slice(0, 12)}…`);
+} else if (command === "revoke" && (target || hashArg !== undefined)) {
+  const selected = selectForRevoke(entries(), { name: target, hashPrefix: hashArg, all });
+  if (!selected.ok) {
+    console.error(`${selected.message} (${where})`);
     process.exit(1);
   }
-  for (const e of matches) {
+  console.log(`Revoking ${selected.matches.length} token(s) in ${where}:`);
+  for (const e of selected.matches) {
     wrangler(["key", "delete", e.key]);
-    console.log(`Revoked "${e.name}" (hash ${hashPrefix(e.key)}…).`);
+    console.log(`Revoked ${describeToken(e)}.`);
   }
   if (remote) console.log("KV is eventually consistent: other locations may accept it for up to a minute.");
 } else {
   console.error(
-    "Usage: npm run tokens -- add <name> | list | revoke <name-or-hash-prefix> [--remote] [--persist-to DIR]",
+    "Usage: npm run tokens -- add <name> | list | revoke <name> | revoke --hash <hex prefix, 8+ digits> [--all] [--remote] [--persist-to DIR]",
   );
   process.exit(2);
 }

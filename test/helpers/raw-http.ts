@@ -45,3 +45,40 @@ export function httpText(method: string, target: string, headers: Record<string,
   }
   return `${lines.join("\r\n")}\r\n\r\n${body}`;
 }
+
+export interface HeldResponse extends RawResponse {
+  /** Milliseconds from connecting to the first byte of the answer; null: none came. */
+  answeredMs: number | null;
+  /** Milliseconds from connecting until the server closed the connection; null: still open at the end. */
+  closedMs: number | null;
+}
+
+/**
+ * Writes `bytes` and keeps the sending side open (as a client still uploading, or stalled, would),
+ * then watches for at most `waitMs`: when the answer came, and when the server closed.
+ */
+export function heldRequest(baseUrl: string, bytes: string | Buffer, waitMs: number): Promise<HeldResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    let answeredMs: number | null = null;
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    socket.on("data", (c) => {
+      answeredMs ??= Date.now() - started;
+      chunks.push(c);
+    });
+    // A reset after the answer still counts as that answer; the close below reports it.
+    socket.on("error", () => {});
+    const finish = (closedMs: number | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString("latin1");
+      const [head = "", ...rest] = text.split("\r\n\r\n");
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+      resolve({ status, head, body: rest.join("\r\n\r\n"), answeredMs, closedMs });
+    };
+    socket.on("close", () => finish(Date.now() - started));
+    const timer = setTimeout(() => finish(null), waitMs);
+  });
+}

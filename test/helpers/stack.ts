@@ -42,6 +42,11 @@ export interface Stack {
   runtimeLogs: string[];
   /** A request to the app, as an end user on the internet would send it. */
   app(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * The app's own socket on loopback: workerd's HTTP server with nothing in front (no Miniflare
+   * entry worker, which adds CF-Connecting-IP), for raw-socket tests.
+   */
+  appUrl: string;
   /** The relay's own address on loopback, e.g. for the openai client. */
   relayUrl: string;
   /** A request straight to the relay, as a caller outside the service binding. */
@@ -84,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           // No per-client limits unless a test sets them: most tests send many calls from one "client".
           bindings: { ...appConfig.bindings, RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "0", ...options.appVars },
           ...(outbound ? { outboundService: outbound } : {}),
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         } as V4WorkerOptions,
         {
           ...relayConfig,
@@ -103,6 +109,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   );
   await mf.ready;
   const relayUrl = (await mf.unsafeGetDirectURL("image-relay")).href.replace(/\/$/, "");
+  const appUrl = (await mf.unsafeGetDirectURL(appConfig.name)).href.replace(/\/$/, "");
 
   return {
     mf,
@@ -111,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimeLogs,
     app: async (path, init) =>
       (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
+    appUrl,
     relayUrl,
     relay: (path, init) => fetch(relayUrl + path, init),
     stop: async () => {

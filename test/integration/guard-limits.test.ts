@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { expectError, generate } from "../helpers/api.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { expectError, GENERATE, generate } from "../helpers/api.ts";
+import { httpText, rawRequest } from "../helpers/raw-http.ts";
+import { logsOf, type Stack, startStack } from "../helpers/stack.ts";
 
 /** The stand-in reports 50 input and 1056 output tokens per image; price it at exactly $0.20. */
 const PRICE_TABLE = JSON.stringify({
@@ -81,6 +82,57 @@ describe("per-client rate limits", () => {
     const ok = await generate(stack, { prompt: "a cat" }, fromIp("192.0.2.9"));
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
+  });
+});
+
+describe("client addresses", () => {
+  const limited = { RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "2" };
+  const statusFrom = async (stack: Stack, ip: string) => {
+    const res = await generate(stack, { prompt: "a cat" }, fromIp(ip));
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it("an IPv6 client is its /64: other addresses and spellings in it share one limit", async () => {
+    const stack = await stackWith({ appVars: limited });
+    expect(await statusFrom(stack, "2001:db8:0:1::1")).toBe(200);
+    expect(await statusFrom(stack, "2001:DB8:0000:0001:0:0:0:1")).toBe(200);
+    for (const ip of ["2001:db8:0:1::2", "2001:db8:0:1::3", "2001:db8:0:1::6", "2001:db8:0:1:ffff:1:2:3"]) {
+      expect(await statusFrom(stack, ip), ip).toBe(429);
+    }
+    // The next /64 is another client.
+    expect(await statusFrom(stack, "2001:db8:0:2::1")).toBe(200);
+    expect(stack.standIn.apiCalls).toHaveLength(3);
+  });
+
+  it("an IPv4-mapped IPv6 address is the same client as the IPv4 address", async () => {
+    const stack = await stackWith({ appVars: limited });
+    expect(await statusFrom(stack, "::ffff:198.51.100.7")).toBe(200);
+    expect(await statusFrom(stack, "198.51.100.7")).toBe(200);
+    expect(await statusFrom(stack, "::FFFF:c633:6407")).toBe(429);
+    expect(await statusFrom(stack, "198.51.100.8")).toBe(200);
+  });
+
+  it("callers without a usable address share one limit, and the log says so once", async () => {
+    const stack = await stackWith({ appVars: limited });
+    // Straight to the app's socket: nothing in front sets CF-Connecting-IP, as for a caller that
+    // bypasses Cloudflare's edge.
+    const direct = async (headers: Record<string, string>) => {
+      const body = JSON.stringify({ prompt: "a cat" });
+      return (
+        await rawRequest(
+          stack.appUrl,
+          httpText("POST", GENERATE, { "Content-Type": "application/json", ...headers }, body),
+        )
+      ).status;
+    };
+    const log = await logsOf(stack, async () => {
+      expect(await direct({})).toBe(200);
+      expect(await direct({ "CF-Connecting-IP": "not-an-address" })).toBe(200);
+      expect(await direct({ "CF-Connecting-IP": "203.0.113.999" })).toBe(429);
+    });
+    expect(log.match(/without a client address/g)).toHaveLength(1);
+    expect(stack.standIn.apiCalls).toHaveLength(2);
   });
 });
 

@@ -156,17 +156,66 @@ describe("relay key custody", () => {
     expect(stack.standIn.apiCalls[0]?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
   });
 
-  it("without a key of its own, forwards the caller's Authorization", async () => {
-    const keyless = await startStack({ relayVars: { RELAY_TOKEN: TOKEN, OPENAI_API_KEY: "" } });
+  const callerBilling = { "openai-organization": "org-caller", "openai-project": "proj_caller" };
+
+  it("with its own key, a caller can't choose the organisation or project that key bills", async () => {
+    const res = await post(GENERATIONS, JSON.stringify({ model: "gpt-image-1", prompt: "a" }), callerBilling);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    const sent = stack.standIn.apiCalls[0]?.headers;
+    expect(sent?.["openai-organization"]).toBeUndefined();
+    expect(sent?.["openai-project"]).toBeUndefined();
+  });
+
+  it("with its own key, bills OPENAI_ORGANIZATION and OPENAI_PROJECT whatever the caller sends", async () => {
+    const billed = await startStack({
+      relayVars: { RELAY_TOKEN: TOKEN, OPENAI_ORGANIZATION: "org-operator", OPENAI_PROJECT: "proj_operator" },
+    });
     try {
-      const res = await keyless.relay(GENERATIONS, {
+      const res = await billed.relay(GENERATIONS, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-relay-token": TOKEN, authorization: `Bearer ${TEST_KEY}` },
+        headers: { "content-type": "application/json", "x-relay-token": TOKEN, ...callerBilling },
         body: JSON.stringify({ model: "gpt-image-1", prompt: "a" }),
       });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
-      expect(keyless.standIn.apiCalls[0]?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
+      const sent = billed.standIn.apiCalls[0]?.headers;
+      expect(sent?.["openai-organization"]).toBe("org-operator");
+      expect(sent?.["openai-project"]).toBe("proj_operator");
+
+      // The diagnostics probe checks the key with the same organisation and project.
+      const diag = await billed.relay("/_relay/diagnostics", { headers: { "x-relay-token": TOKEN } });
+      expect(diag.status).toBe(200);
+      await diag.arrayBuffer();
+      const probe = billed.standIn.requests.find((r) => r.path === "/v1/models")?.headers;
+      expect(probe?.["openai-organization"]).toBe("org-operator");
+      expect(probe?.["openai-project"]).toBe("proj_operator");
+    } finally {
+      await billed.stop();
+    }
+  });
+
+  it("without a key of its own, forwards the caller's Authorization, organisation and project", async () => {
+    const keyless = await startStack({
+      relayVars: { RELAY_TOKEN: TOKEN, OPENAI_API_KEY: "", OPENAI_ORGANIZATION: "org-operator" },
+    });
+    try {
+      const res = await keyless.relay(GENERATIONS, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-relay-token": TOKEN,
+          authorization: `Bearer ${TEST_KEY}`,
+          ...callerBilling,
+        },
+        body: JSON.stringify({ model: "gpt-image-1", prompt: "a" }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      const sent = keyless.standIn.apiCalls[0]?.headers;
+      expect(sent?.authorization).toBe(`Bearer ${TEST_KEY}`);
+      expect(sent?.["openai-organization"]).toBe("org-caller");
+      expect(sent?.["openai-project"]).toBe("proj_caller");
     } finally {
       await keyless.stop();
     }

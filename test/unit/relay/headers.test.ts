@@ -52,12 +52,12 @@ const LEAKY = [
 
 describe("buildUpstreamHeaders", () => {
   it.each(LEAKY)("never copies %s", (name) => {
-    expect(buildUpstreamHeaders(incoming(), "sk-relay-key", "req_1").has(name)).toBe(false);
-    expect(buildUpstreamHeaders(incoming(), undefined, "req_1").has(name)).toBe(false);
+    expect(buildUpstreamHeaders(incoming(), { apiKey: "sk-relay-key" }, "req_1").has(name)).toBe(false);
+    expect(buildUpstreamHeaders(incoming(), {}, "req_1").has(name)).toBe(false);
   });
 
   it("sends only allowlisted headers, with its own user-agent and the request id", () => {
-    const out = buildUpstreamHeaders(incoming(), "sk-relay-key", "req_1");
+    const out = buildUpstreamHeaders(incoming(), {}, "req_1");
     expect([...out.keys()].sort()).toEqual(
       [
         "accept",
@@ -78,16 +78,39 @@ describe("buildUpstreamHeaders", () => {
   });
 
   it("replaces the caller's Authorization with its own key", () => {
-    expect(buildUpstreamHeaders(incoming(), "sk-relay-key", "req_1").get("authorization")).toBe("Bearer sk-relay-key");
+    expect(buildUpstreamHeaders(incoming(), { apiKey: "sk-relay-key" }, "req_1").get("authorization")).toBe(
+      "Bearer sk-relay-key",
+    );
   });
 
   it("forwards the caller's Authorization when it has no key", () => {
-    expect(buildUpstreamHeaders(incoming(), undefined, "req_1").get("authorization")).toBe("Bearer sk-caller-key");
+    expect(buildUpstreamHeaders(incoming(), {}, "req_1").get("authorization")).toBe("Bearer sk-caller-key");
+  });
+
+  it("with the operator's key, never lets the caller choose the organisation or project billed", () => {
+    const out = buildUpstreamHeaders(incoming(), { apiKey: "sk-relay-key" }, "req_1");
+    expect(out.has("openai-organization")).toBe(false);
+    expect(out.has("openai-project")).toBe(false);
+  });
+
+  it("with the operator's key, sends the operator's organisation and project instead of the caller's", () => {
+    const operator = { apiKey: "sk-relay-key", organization: "org-operator", project: "proj_operator" };
+    const out = buildUpstreamHeaders(incoming(), operator, "req_1");
+    expect(out.get("openai-organization")).toBe("org-operator");
+    expect(out.get("openai-project")).toBe("proj_operator");
+    expect(out.get("authorization")).toBe("Bearer sk-relay-key");
+  });
+
+  it("with the caller's own key, forwards the caller's organisation and project, not the operator's", () => {
+    const out = buildUpstreamHeaders(incoming(), { organization: "org-operator", project: "proj_operator" }, "req_1");
+    expect(out.get("openai-organization")).toBe("org-123");
+    expect(out.get("openai-project")).toBe("proj_456");
+    expect(out.get("authorization")).toBe("Bearer sk-caller-key");
   });
 
   it("sends no Authorization when neither has one", () => {
     expect(
-      buildUpstreamHeaders(new Headers({ "content-type": "application/json" }), undefined, "r").has("authorization"),
+      buildUpstreamHeaders(new Headers({ "content-type": "application/json" }), {}, "r").has("authorization"),
     ).toBe(false);
   });
 });

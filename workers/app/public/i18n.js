@@ -56,6 +56,7 @@ export const STRINGS = {
         "Rephrase it, leaving out anything violent, explicit or about real people, and try again.",
       ],
       payload_too_large: ["The description is too long.", "Shorten it and try again."],
+      request_timeout: ["The request arrived too slowly.", "Check your connection and try again."],
       unsupported_media_type: [
         "The page and the server do not understand each other.",
         "Reload the page and try again.",
@@ -151,6 +152,7 @@ export const STRINGS = {
         "Переформулируйте его без насилия, откровенных сцен и реальных людей и попробуйте снова.",
       ],
       payload_too_large: ["Описание слишком длинное.", "Сократите его и попробуйте снова."],
+      request_timeout: ["Запрос шёл слишком медленно.", "Проверьте подключение и попробуйте снова."],
       unsupported_media_type: ["Страница и сервер не поняли друг друга.", "Обновите страницу и попробуйте снова."],
       not_found: ["Страница и сервер не поняли друг друга.", "Обновите страницу и попробуйте снова."],
       method_not_allowed: ["Страница и сервер не поняли друг друга.", "Обновите страницу и попробуйте снова."],

@@ -1,7 +1,8 @@
 import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
 import type { RelayEnv } from "./env";
 import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
-import { relaySettings } from "./settings";
+import type { Operator } from "./headers";
+import { operatorOf, relaySettings } from "./settings";
 
 /** Each probe is small and free; none may hold the answer up for long. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -38,11 +39,18 @@ async function trace(send: Fetcher, base: string): Promise<Trace | undefined> {
   }
 }
 
-/** GET /v1/models costs nothing and is refused exactly like a generation would be. */
-async function probeModels(send: Fetcher, base: string, apiKey: string | undefined) {
+/**
+ * GET /v1/models costs nothing and is refused exactly like a generation would be: with the same
+ * key, organisation and project, so a wrong OPENAI_ORGANIZATION shows here too.
+ */
+async function probeModels(send: Fetcher, base: string, operator: Operator) {
   try {
+    const headers: Record<string, string> = {};
+    if (operator.apiKey) headers.authorization = `Bearer ${operator.apiKey}`;
+    if (operator.apiKey && operator.organization) headers["openai-organization"] = operator.organization;
+    if (operator.apiKey && operator.project) headers["openai-project"] = operator.project;
     const res = await send(`${base}/v1/models`, {
-      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      headers,
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });
     const code = res.ok ? undefined : parseOpenAIError(await res.text()).code;
@@ -54,8 +62,8 @@ async function probeModels(send: Fetcher, base: string, apiKey: string | undefin
 }
 
 /** Everything an operator needs to know about one egress path, with a verdict. */
-async function checkPath(send: Fetcher, env: RelayEnv, base: string) {
-  const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, env.OPENAI_API_KEY)]);
+async function checkPath(send: Fetcher, operator: Operator, base: string) {
+  const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, operator)]);
   let verdict: Verdict;
   if (!seen && !models) verdict = "unreachable";
   else if (models?.regionBlocked || (models === undefined && REFUSED_COUNTRIES.has(seen?.loc ?? ""))) {
@@ -69,7 +77,7 @@ async function checkPath(send: Fetcher, env: RelayEnv, base: string) {
     models_status: models?.status ?? null,
     // 200 accepted, 401 rejected; any other answer (a 404 from a server without /v1/models, a
     // restricted key's 403, 429, 5xx) confirms nothing: null, as without a key.
-    key_accepted: env.OPENAI_API_KEY && models && !models.regionBlocked ? keyVerdict(models.status) : null,
+    key_accepted: operator.apiKey && models && !models.regionBlocked ? keyVerdict(models.status) : null,
   };
 }
 
@@ -93,10 +101,11 @@ export async function diagnostics(request: Request, env: RelayEnv): Promise<Resp
     });
   }
   const base = settings.openaiBaseUrl;
+  const operator = operatorOf(env, settings);
   const fallback = fallbackEgress(env);
   const [placed, viaFallback] = await Promise.all([
-    checkPath((url, init) => fetch(url, init), env, base),
-    fallback ? checkPath((url, init) => fallback.fetch(url, init), env, base) : Promise.resolve(null),
+    checkPath((url, init) => fetch(url, init), operator, base),
+    fallback ? checkPath((url, init) => fallback.fetch(url, init), operator, base) : Promise.resolve(null),
   ]);
   return Response.json({
     verdict: placed.verdict,

@@ -4,6 +4,10 @@ export interface RelayEnv {
   OPENAI_BASE_URL?: string;
   /** Secret. When set, the relay authenticates upstream itself and ignores the caller's key. */
   OPENAI_API_KEY?: string;
+  /** With OPENAI_API_KEY: the organisation the relay's calls bill (sent as OpenAI-Organization). */
+  OPENAI_ORGANIZATION?: string;
+  /** With OPENAI_API_KEY: the project the relay's calls bill (sent as OpenAI-Project). */
+  OPENAI_PROJECT?: string;
   /** Secret. When set, every caller must present it as X-Relay-Token. */
   RELAY_TOKEN?: string;
   /** Largest request body forwarded, in bytes (default 50 MB). */

@@ -7,7 +7,7 @@ import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
 import type { ForwardedPath } from "./routes";
-import type { RelaySettings } from "./settings";
+import { operatorOf, type RelaySettings } from "./settings";
 
 /** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -42,8 +42,20 @@ export async function forward(
   /** Set only for a chunked body: aborts the upstream call once the count passes the limit. */
   let overLimit: AbortController | undefined;
   let body: BodyInit | null = request.body;
-  if (keep) body = await request.arrayBuffer();
-  else if (request.body && declared === null) {
+  const timeoutMs = settings.upstreamTimeoutMs;
+  // One deadline for the whole call, upload included: workerd waits for a half-sent body without
+  // limit, so a kept body is read within it too (a streamed one is bounded by the fetch's signal).
+  const timeout = AbortSignal.timeout(timeoutMs);
+  if (keep) {
+    const read = request.arrayBuffer();
+    const late = new Promise<null>((resolve) => timeout.addEventListener("abort", () => resolve(null)));
+    const bytes = await Promise.race([read, late]);
+    if (bytes === null) {
+      read.catch(() => {});
+      return relayError(408, "request_timeout", "The request body did not arrive in time.", requestId);
+    }
+    body = bytes;
+  } else if (request.body && declared === null) {
     // Chunked: count as it streams, and abort the upstream call (not just end the body, which
     // could pass a truncated body off as complete) once it passes the limit. A declared length
     // is enforced by the runtime itself.
@@ -53,9 +65,7 @@ export async function forward(
   }
 
   const url = settings.openaiBaseUrl + path;
-  const headers = buildUpstreamHeaders(request.headers, env.OPENAI_API_KEY, requestId);
-  const timeoutMs = settings.upstreamTimeoutMs;
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const headers = buildUpstreamHeaders(request.headers, operatorOf(env, settings), requestId);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
   const signal = overLimit ? AbortSignal.any([timeout, overLimit.signal]) : timeout;

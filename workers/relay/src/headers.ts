@@ -6,21 +6,39 @@ import { passedHeaderRecord } from "../../shared/openai-headers";
  * can't reach OpenAI because it is simply never picked.
  */
 
-/** Request headers passed to OpenAI as they came. Authorization is decided separately. */
-const UPSTREAM_REQUEST_HEADERS = ["content-type", "accept", "openai-organization", "openai-project"];
+/** Request headers passed to OpenAI as they came. Authorization, organisation and project are decided separately. */
+const UPSTREAM_REQUEST_HEADERS = ["content-type", "accept"];
 
-export function buildUpstreamHeaders(incoming: Headers, apiKey: string | undefined, requestId: string): Headers {
+/** The operator's credentials: the relay's own key and, optionally, which organisation and project it bills. */
+export interface Operator {
+  apiKey?: string;
+  organization?: string;
+  project?: string;
+}
+
+/**
+ * The upstream headers of one call. Key custody decides who names the organisation and project:
+ * with the operator's key, only the operator's settings (a caller must not choose which of the
+ * key's organisations or projects pays); with the caller's own key, the caller's headers.
+ */
+export function buildUpstreamHeaders(incoming: Headers, operator: Operator, requestId: string): Headers {
   const out = new Headers();
   for (const name of UPSTREAM_REQUEST_HEADERS) {
     const value = incoming.get(name);
     if (value !== null) out.set(name, value);
   }
-  // Key custody: with its own key the relay never forwards the caller's credentials.
-  if (apiKey) out.set("authorization", `Bearer ${apiKey}`);
-  else {
-    const callerAuth = incoming.get("authorization");
-    if (callerAuth !== null) out.set("authorization", callerAuth);
-  }
+  const billing: Record<string, string | null | undefined> = operator.apiKey
+    ? {
+        authorization: `Bearer ${operator.apiKey}`,
+        "openai-organization": operator.organization,
+        "openai-project": operator.project,
+      }
+    : {
+        authorization: incoming.get("authorization"),
+        "openai-organization": incoming.get("openai-organization"),
+        "openai-project": incoming.get("openai-project"),
+      };
+  for (const [name, value] of Object.entries(billing)) if (value) out.set(name, value);
   // OpenAI echoes this id in its logs, which ties a support ticket to our logs. It is our own
   // random id (or the caller's, already checked to be short and plain), never the user's identity.
   out.set("x-client-request-id", requestId);

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, type RelayEnv } from "./env";
+import type { Operator } from "./headers";
 
 /** The relay's settings, parsed. */
 export interface RelaySettings {
@@ -7,6 +8,9 @@ export interface RelaySettings {
   upstreamTimeoutMs: number;
   regionFallback: boolean;
   logAllCalls: boolean;
+  /** With the relay's own key: the organisation and project its calls bill (never the caller's). */
+  organization?: string;
+  project?: string;
 }
 
 /** A setting that is wrong, by name (never its value: it may be a secret). */
@@ -26,6 +30,8 @@ const onOff: Parse<boolean> = (t) => {
   const v = t.toLowerCase();
   return v === "on" || v === "off" ? { value: v === "on" } : { problem: 'must be "on" or "off"' };
 };
+
+const text: Parse<string | undefined> = (t) => ({ value: t });
 
 const url: Parse<string> = (t) => {
   let parsed: URL | undefined;
@@ -48,7 +54,7 @@ const url: Parse<string> = (t) => {
 
 /**
  * The schema: each setting's parser and default (blank counts as unset). A table rather than
- * zod: the relay has five settings and no other use for a schema library, and its bundle stays
+ * zod: the relay has seven settings and no other use for a schema library, and its bundle stays
  * small. Same contract as the app's parser: every problem collected, none silently replaced.
  */
 const SCHEMA = {
@@ -57,6 +63,8 @@ const SCHEMA = {
   upstreamTimeoutMs: ["UPSTREAM_TIMEOUT_MS", positive, DEFAULT_UPSTREAM_TIMEOUT_MS],
   regionFallback: ["REGION_FALLBACK", onOff, true],
   logAllCalls: ["LOG_ALL_CALLS", onOff, false],
+  organization: ["OPENAI_ORGANIZATION", text, undefined],
+  project: ["OPENAI_PROJECT", text, undefined],
 } as const satisfies {
   [K in keyof RelaySettings]: readonly [keyof RelayEnv, Parse<RelaySettings[K]>, RelaySettings[K]];
 };
@@ -90,6 +98,13 @@ export function relaySettings(env: RelayEnv): { settings?: RelaySettings; proble
   }
   return parsed;
 }
+
+/** The operator's key and billing headers; callers' own values are used only without a key. */
+export const operatorOf = (env: RelayEnv, settings: RelaySettings): Operator => ({
+  apiKey: env.OPENAI_API_KEY || undefined,
+  organization: settings.organization,
+  project: settings.project,
+});
 
 /** "The relay is misconfigured: A must be …; B must be …." */
 export function misconfiguredMessage(problems: readonly RelayProblem[]): string {
