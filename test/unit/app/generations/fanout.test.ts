@@ -44,8 +44,6 @@ function setup(heartbeatMs = 60_000) {
   return { log, fanout, emit };
 }
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
-
 describe("Fanout", () => {
   it("replays what happened, then live events in order, then ends after the final one", async () => {
     const { log, fanout, emit } = setup();
