@@ -166,6 +166,18 @@ describe("Fanout", () => {
     );
   });
 
+  it("an event published after a client attached that its replay already had is not sent twice", async () => {
+    const { log, fanout } = setup();
+    // The object appended, then (say) awaited a storage write before publishing; a client came in between.
+    const running = log.append("running", {});
+    const client = sseReader(fanout.subscribe(null));
+    fanout.publish(running);
+    const done = log.append("completed", {});
+    fanout.publish(done);
+    fanout.closeAll();
+    expect(await client.toEnd()).toEqual(["1", "2", "3"]);
+  });
+
   it("a client arriving after the end gets the replay and an ended stream", async () => {
     const { log, fanout, emit } = setup();
     emit(log.append("running", {}));
