@@ -57,6 +57,13 @@ export function parseDirectives(prompt: string): Directives {
   return out;
 }
 
+/**
+ * Images actually returned for `n` asked: all, or `[[images=K]]` (at most n) for the path where
+ * OpenAI returns fewer images than asked.
+ */
+const imagesReturned = (d: Directives, n: number) =>
+  d.has("images") ? Math.min(n, Math.max(0, Number(d.get("images")) || 0)) : n;
+
 /** Output tokens reported per image: 1056 (1024x1024 medium), or `[[output_tokens=N]]` (an over-report). */
 const outputTokens = (d: Directives) => Number(d.get("output_tokens")) || 1056;
 
@@ -244,7 +251,7 @@ export class OpenAIStandIn {
     }
 
     const [w, h] = dimensions(params.size);
-    const n = Math.min(10, Math.max(1, Number(params.n) || 1));
+    const n = imagesReturned(d, Math.min(10, Math.max(1, Number(params.n) || 1)));
     const image = (stage: number) => {
       const bytes = d.has("big")
         ? largePng(Number(d.get("big")) * 1024 * 1024)
@@ -261,7 +268,10 @@ export class OpenAIStandIn {
 
     if (params.stream === true || params.stream === "true") {
       // OpenAI names a streamed edit's events image_edit.*, a generation's image_generation.*.
-      return this.stream(res, params, d, image, path === "/v1/images/edits" ? "image_edit" : "image_generation");
+      const kind = path === "/v1/images/edits" ? "image_edit" : "image_generation";
+      // What a stream does with n > 1 is not settled (docs/design/durable-generations.md §5): one completed
+      // event whatever n (the default, `[[stream_n=one]]`) or one per image (`[[stream_n=each]]`).
+      return this.stream(res, params, d, image, kind, d.get("stream_n") === "each" ? n : Math.min(n, 1));
     }
 
     const wantsUrl = d.has("url") || params.response_format === "url";
@@ -310,13 +320,14 @@ export class OpenAIStandIn {
     res.end(text);
   }
 
-  /** SSE as the real API sends it: partial images, then the completed image with usage (`kind.*` events). */
+  /** SSE as the real API sends it: partial images, then the completed image(s) with usage (`kind.*` events). */
   private async stream(
     res: ServerResponse,
     params: Record<string, unknown>,
     d: Directives,
     image: (stage: number) => Buffer,
     kind: "image_generation" | "image_edit",
+    images = 1,
   ): Promise<void> {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
@@ -324,7 +335,6 @@ export class OpenAIStandIn {
       ...this.commonHeaders(),
     });
     const partials = Math.min(3, Math.max(0, Number(params.partial_images) || 0));
-    const gap = Number(d.get("gap")) || 50;
     const common = {
       created_at: Math.floor(Date.now() / 1000),
       size: params.size ?? "1024x1024",
@@ -332,9 +342,24 @@ export class OpenAIStandIn {
       background: params.background ?? "opaque",
       output_format: "png",
     };
+    for (let k = 0; k < images; k++) await this.streamImage(res, d, image, kind, partials, common, k + 1);
+    res.end();
+  }
+
+  /** One image of a stream: its partials, then its completed event with the call's usage so far. */
+  private async streamImage(
+    res: ServerResponse,
+    d: Directives,
+    image: (stage: number) => Buffer,
+    kind: "image_generation" | "image_edit",
+    partials: number,
+    common: Record<string, unknown>,
+    imagesSoFar: number,
+  ): Promise<void> {
+    const gap = Number(d.get("gap")) || 50;
     for (let i = 0; i < partials; i++) {
       // Hold right after the first event is written (same tick), so release() can't come first.
-      if (d.has("hold") && i === 1) await new Promise<void>((resolve) => this.holds.push(resolve));
+      if (d.has("hold") && i === 1 && imagesSoFar === 1) await new Promise<void>((resolve) => this.holds.push(resolve));
       await sleep(gap);
       const event = {
         type: `${kind}.partial_image`,
@@ -351,11 +376,11 @@ export class OpenAIStandIn {
       ...common,
       usage: {
         input_tokens: 50,
-        output_tokens: outputTokens(d) + 100 * partials,
-        total_tokens: 50 + outputTokens(d) + 100 * partials,
+        output_tokens: (outputTokens(d) + 100 * partials) * imagesSoFar,
+        total_tokens: 50 + (outputTokens(d) + 100 * partials) * imagesSoFar,
       },
     };
-    res.end(`event: ${kind}.completed\ndata: ${JSON.stringify(done)}\n\n`);
+    res.write(`event: ${kind}.completed\ndata: ${JSON.stringify(done)}\n\n`);
   }
 
   private serveFile(name: string, res: ServerResponse): void {

@@ -1,0 +1,164 @@
+/**
+ * How a generation ends, and what each ending does to the guards (docs/design/durable-generations.md
+ * §4), as data: the Generation object looks the outcome up and does exactly that, so the billing
+ * rules live in one table that a test checks row by row. Pure: no I/O.
+ *
+ * The rate-limit count taken at admission is kept in every row (as today for refused calls), so
+ * it is not a column.
+ */
+
+/** Every way a generation can end (or, for `rate_limited_requeued`, leave `running` for now). */
+export type Outcome =
+  /** Stored: every image OpenAI returned is in R2. */
+  | "succeeded"
+  /** The call provably never left (no route could send it, a region block on every route). */
+  | "failed_before_send"
+  /** OpenAI answered with its own error (4xx, 500, 503, a 429 not requeued, a region block). */
+  | "failed_definite_answer"
+  /** Sent, and no definite answer: timeout, cut body, unreadable or undecodable answer, 502/504/524. */
+  | "failed_after_send"
+  /** A fresh instance or the alarm found phase `sent`: the owner died mid-call. */
+  | "interrupted"
+  /** DELETE while queued. */
+  | "cancelled"
+  /** Waited in the queue longer than QUEUE_MAX_WAIT_S. */
+  | "queue_timeout"
+  /** Refused at admission: the queue is at its bounds. */
+  | "queue_full"
+  /** A rate-limit 429 under the dispatcher: back to the head of its client's line, still open. */
+  | "rate_limited_requeued";
+
+/** What to charge against the budget hold: nothing, the worst-case estimate, or `usage`'s cost. */
+export type BudgetAction = "settle_zero" | "settle_estimate" | "settle_actual" | "keep";
+
+/**
+ * What to do with the idempotency record: `release` lets the same key start a new generation
+ * (nothing usable was produced), `complete` makes it point at this generation for its TTL.
+ */
+export type IdempotencyAction = "release" | "complete" | "keep";
+
+/** What to tell the dispatcher (queue/, §8 `release(gen, outcome)` and `cancel(gen)`). */
+export type DispatcherAction = "done" | "failed" | "rate_limited" | "cancel" | "none";
+
+/** A public error code an outcome always has; others take the code of the failure itself. */
+export type OutcomeErrorCode = "generation_interrupted" | "queue_timeout" | "cancelled" | "queue_full";
+
+/** One row of the table. */
+export interface OutcomeRule {
+  /** The status the record ends in (`queued` only for a requeue). */
+  status: "succeeded" | "failed" | "queued";
+  budget: BudgetAction;
+  idempotency: IdempotencyAction;
+  dispatcher: DispatcherAction;
+  /** The record's error: a fixed code and HTTP status, `from_failure` (the ApiError's), or none. */
+  error: { code: OutcomeErrorCode; status: number } | "from_failure" | null;
+  /** Whether OpenAI may have billed the call: true means it is never resent. */
+  mayBeBilled: boolean;
+}
+
+/** The §4 table. */
+export const OUTCOMES: Readonly<Record<Outcome, Readonly<OutcomeRule>>> = {
+  succeeded: {
+    status: "succeeded",
+    budget: "settle_actual",
+    idempotency: "complete",
+    dispatcher: "done",
+    error: null,
+    mayBeBilled: true,
+  },
+  failed_before_send: {
+    status: "failed",
+    budget: "settle_zero",
+    idempotency: "release",
+    dispatcher: "failed",
+    error: "from_failure",
+    mayBeBilled: false,
+  },
+  failed_definite_answer: {
+    status: "failed",
+    budget: "settle_zero",
+    idempotency: "release",
+    dispatcher: "failed",
+    error: "from_failure",
+    mayBeBilled: false,
+  },
+  failed_after_send: {
+    status: "failed",
+    budget: "settle_estimate",
+    idempotency: "release",
+    dispatcher: "failed",
+    error: "from_failure",
+    mayBeBilled: true,
+  },
+  interrupted: {
+    status: "failed",
+    budget: "settle_estimate",
+    idempotency: "release",
+    dispatcher: "failed",
+    error: { code: "generation_interrupted", status: 502 },
+    mayBeBilled: true,
+  },
+  cancelled: {
+    status: "failed",
+    budget: "settle_zero",
+    idempotency: "release",
+    dispatcher: "cancel",
+    error: { code: "cancelled", status: 409 },
+    mayBeBilled: false,
+  },
+  queue_timeout: {
+    status: "failed",
+    budget: "settle_zero",
+    idempotency: "release",
+    dispatcher: "cancel",
+    error: { code: "queue_timeout", status: 503 },
+    mayBeBilled: false,
+  },
+  queue_full: {
+    status: "failed",
+    budget: "settle_zero",
+    idempotency: "release",
+    // Never entered the queue: there is nothing to release there.
+    dispatcher: "none",
+    error: { code: "queue_full", status: 503 },
+    mayBeBilled: false,
+  },
+  rate_limited_requeued: {
+    status: "queued",
+    budget: "keep",
+    idempotency: "keep",
+    dispatcher: "rate_limited",
+    error: null,
+    mayBeBilled: false,
+  },
+};
+
+/** The rule for an outcome. */
+export function ruleFor(outcome: Outcome): Readonly<OutcomeRule> {
+  return OUTCOMES[outcome];
+}
+
+/** The cost to settle the hold with, for a rule whose budget action settles. */
+export function settleAmount(action: BudgetAction, amounts: { estimate: number; actual?: number }): number | undefined {
+  if (action === "keep") return undefined;
+  if (action === "settle_zero") return 0;
+  if (action === "settle_estimate") return amounts.estimate;
+  // Usage is the bill, even above the hold; without usage the estimate is the best we know.
+  return amounts.actual ?? amounts.estimate;
+}
+
+/** Statuses of a gateway that sent the call on and got no answer: the call may have been billed. */
+export const NO_ANSWER_STATUSES: readonly number[] = [502, 504, 524];
+
+/**
+ * Which failure outcome a failed run is. `sent`: whether the call may have left (false only when
+ * egress proved it did not, its NotSentError). `answerStatus`: the status of an error answer, if
+ * one came back. Mirrors the `mayBeBilled` rule of generate/handler.ts.
+ */
+export function failureOutcome(failure: { sent: boolean; answerStatus?: number }): Outcome {
+  if (!failure.sent) return "failed_before_send";
+  if (failure.answerStatus !== undefined && !NO_ANSWER_STATUSES.includes(failure.answerStatus)) {
+    return "failed_definite_answer";
+  }
+  return "failed_after_send";
+}
