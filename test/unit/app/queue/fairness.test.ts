@@ -175,8 +175,10 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constant("requeue" as const), pick: fc.nat() }),
 );
 
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+
 /** Runs the ops, tracking what left the queue how; returns everything for the properties. */
-function run(ops: fc.Infer<typeof opArb>[]) {
+function run(ops: Op[]) {
   const q = newQueue();
   const enqueued: QueueEntry[] = [];
   const granted: QueueEntry[] = [];
