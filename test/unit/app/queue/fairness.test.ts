@@ -70,6 +70,7 @@ describe("fairness: deficit round robin", () => {
     const q = newQueue();
     const first = add(q, "a", "g", 2, 5);
     expect(add(q, "a", "g", 2, 9)).toBe(first);
+    expect(add(q, "b", "g", 1, 9)).toBe(first);
     expect(size(q)).toEqual({ requests: 1, images: 2 });
     expect(() => add(q, "a", "x", 0)).toThrow(RangeError);
     expect(() => add(q, "a", "y", 1.5)).toThrow(RangeError);

@@ -4,9 +4,8 @@
  * for n images needs n credits, so it waits about n rounds without holding up one-image requests,
  * and a client with many requests gets one turn per round like everyone else.
  *
- * Pure and synchronous: the state is plain data (arrays, strings, numbers) so the dispatcher can
- * keep it in Durable Object storage as it is and find the same order after a restart. Functions
- * change the state they are given in place, as the dispatcher's single thread owns it.
+ * Pure: the state is plain data, so the dispatcher keeps it in Durable Object storage as it is and
+ * finds the same order after a restart. Functions change it in place (one thread owns it).
  */
 
 /** One waiting generation. `seq` is given by `enqueue` and fixes the order within a client. */
@@ -27,23 +26,15 @@ export interface ClientLine {
 }
 
 /** The whole queue. `ring[0]` is the client whose turn it is; its quantum is already credited. */
-export interface FairState {
-  nextSeq: number;
-  ring: ClientLine[];
-}
+export type FairState = { nextSeq: number; ring: ClientLine[] };
 
-/** Images ahead of an entry in the projected grant order (UI position = `requests + 1`). */
-export interface Ahead {
-  requests: number;
-  images: number;
-}
+/** What is ahead of an entry in the projected grant order (UI position = `requests + 1`). */
+export type Ahead = { requests: number; images: number };
 
 const QUANTUM = 1;
 
 /** An empty queue. */
-export function newQueue(): FairState {
-  return { nextSeq: 1, ring: [] };
-}
+export const newQueue = (): FairState => ({ nextSeq: 1, ring: [] });
 
 /**
  * Adds a generation at the end of its client's line and returns its entry. Idempotent by `gen`:
@@ -51,17 +42,17 @@ export function newQueue(): FairState {
  */
 export function enqueue(
   state: FairState,
-  entry: { gen: string; client: string; images: number },
+  entry: Pick<QueueEntry, "gen" | "client" | "images">,
   now: number,
 ): QueueEntry {
-  if (!Number.isInteger(entry.images) || entry.images < 1) throw new RangeError("images must be an integer ≥ 1");
-  const existing = find(state, entry.gen);
-  if (existing) return existing;
   const { gen, client, images } = entry;
+  if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
+  const existing = find(state, gen);
+  if (existing) return existing;
   const queued: QueueEntry = { gen, client, images, seq: state.nextSeq++, enqueuedAt: now };
-  const line = state.ring.find((l) => l.client === entry.client);
+  const line = state.ring.find((l) => l.client === client);
   if (line) line.entries.push(queued);
-  else join(state, { client: entry.client, deficit: 0, entries: [queued] }, state.ring.length);
+  else join(state, { client, deficit: 0, entries: [queued] }, state.ring.length);
   return queued;
 }
 
@@ -71,7 +62,7 @@ export function enqueue(
  * smaller ones, so it cannot starve. Call again while it returns entries.
  */
 export function nextGrant(state: FairState, capacity: number): QueueEntry | null {
-  if (capacity < 1) return null;
+  if (!(capacity >= 1)) return null; // also NaN
   for (;;) {
     const line = state.ring[0];
     const head = line?.entries[0];
@@ -118,11 +109,9 @@ export function requeueAtHead(state: FairState, entry: QueueEntry): void {
     line.deficit += entry.images;
     return;
   }
-  // Next after the client whose turn it is: the round goes on, this one is served first after it.
-  // images - 1 because joining the ring's turn credits one quantum.
+  // Next after the current turn, with the credit its own turn's quantum will complete.
   const fresh = { client: entry.client, deficit: entry.images - QUANTUM, entries: [entry] };
-  if (state.ring.length === 0) join(state, fresh, 0);
-  else state.ring.splice(1, 0, fresh);
+  join(state, fresh, Math.min(1, state.ring.length));
 }
 
 /** The waiting entry for `gen`, or undefined. */
@@ -169,13 +158,12 @@ export function position(state: FairState, gen: string): Ahead | null {
  */
 export function restore(
   rows: QueueEntry[],
-  saved?: { nextSeq: number; ring: { client: string; deficit: number }[] },
+  saved?: { nextSeq: number; ring: Omit<ClientLine, "entries">[] },
 ): FairState {
   const byClient = new Map<string, QueueEntry[]>();
   for (const row of [...rows].sort((a, b) => a.seq - b.seq)) {
-    const list = byClient.get(row.client) ?? [];
-    list.push({ ...row });
-    byClient.set(row.client, list);
+    if (!byClient.has(row.client)) byClient.set(row.client, []);
+    byClient.get(row.client)?.push({ ...row });
   }
   const ring: ClientLine[] = [];
   for (const { client, deficit } of saved?.ring ?? []) {
@@ -184,9 +172,8 @@ export function restore(
     ring.push({ client, deficit, entries: list });
     byClient.delete(client);
   }
-  const rest = [...byClient].map(([client, list]) => ({ client, deficit: 0, entries: list }));
   const state: FairState = { nextSeq: Math.max(saved?.nextSeq ?? 1, ...rows.map((r) => r.seq + 1)), ring };
-  for (const line of rest) join(state, line, state.ring.length);
+  for (const [client, entries] of byClient) join(state, { client, deficit: 0, entries }, state.ring.length);
   return state;
 }
 

@@ -2,9 +2,8 @@
  * When the queue may send, and how much: OpenAI limits images per minute per organisation, and
  * the limit is either configured (`OPENAI_IMAGES_PER_MINUTE`) or learned from its answers. The
  * window counts images by the time they were sent, as OpenAI counts them on arrival.
- *
- * Pure: time comes in as `now`, no timers, no I/O. The state is plain data, kept by the
- * dispatcher in storage beside the queue; functions change it in place.
+ * Pure: time comes in as `now`, no timers, no I/O; the state is plain data (kept in storage
+ * beside the queue) and functions change it in place.
  */
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../../../shared/retry-after";
 import { requestsResetMs } from "./reset-headers";
@@ -23,6 +22,7 @@ export interface QueueLimitsConfig {
   windowMs: number;
 }
 
+/** Defaults for the settings that have one (README settings table). */
 export const QUEUE_DEFAULTS = { maxWaitS: 300, maxLength: 1000, windowMs: 60_000 } as const;
 
 /** One call sent, kept while in flight and for one window after. */
@@ -33,6 +33,7 @@ export interface SentCall {
   state: "inflight" | "ok" | "failed";
 }
 
+/** What the dispatcher persists for rate limiting, beside the queue. */
 export interface LimitsState {
   sent: SentCall[];
   /** Images per window learned from a 429; null until one is seen. */
@@ -60,16 +61,10 @@ const RAISE_AFTER_MS = 10 * 60_000;
 /** A first guess at a generation's duration until one is measured. */
 const DEFAULT_CALL_MS = 30_000;
 
+/** Fresh state: nothing sent, no limit learned, no block. */
 export function newLimits(now: number): LimitsState {
-  return {
-    sent: [],
-    learned: null,
-    safe: 0,
-    blockedUntil: 0,
-    backoffMs: 0,
-    quietSince: now,
-    meanCallMs: DEFAULT_CALL_MS,
-  };
+  const meanCallMs = DEFAULT_CALL_MS;
+  return { sent: [], learned: null, safe: 0, blockedUntil: 0, backoffMs: 0, quietSince: now, meanCallMs };
 }
 
 /** The limit in force: the configured one, else the learned one, else null (probe). */
