@@ -433,7 +433,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** OpenAI's images-per-minute 429, worded as the real API words it, with both wait headers. */
+/** An images-per-minute 429 in OpenAI's rate-limit shape (type, code, both wait headers; wording approximated). */
 function rateLimitedImages(limit: number, used: number, requested: number, waitMs: number): StandInError {
   const seconds = Math.round(waitMs / 100) / 10;
   return {
