@@ -34,6 +34,13 @@ export interface StandInOptions {
    * network (test/helpers/stack.ts `standInFiles`); nothing resolves it anywhere else.
    */
   filesOrigin?: string;
+  /**
+   * An organisation-wide images limit, as OpenAI's images per minute: calls whose `n` would take
+   * the images accepted in the trailing `windowMs` past `images` get OpenAI's rate-limit 429 with
+   * `retry-after`/`retry-after-ms`. Refused calls are not counted. A call on an empty window is
+   * accepted whatever its `n` (how OpenAI treats n above the limit is not known).
+   */
+  imagesPerWindow?: { images: number; windowMs: number };
 }
 
 const REFUSED_COUNTRIES = ["RU", "BY", "CN", "HK", "IR", "KP", "SY", "CU"];
@@ -88,6 +95,9 @@ export class OpenAIStandIn {
   abortedRequests = 0;
   /** Calls whose caller hung up before the answer was complete (a cancelled upstream call). */
   closedEarly = 0;
+  /** 429s answered by the `imagesPerWindow` limit (to assert "at most one 429 per discovery"). */
+  rateLimited = 0;
+  private acceptedImages: Array<{ at: number; images: number }> = [];
   private options: StandInOptions;
 
   constructor(options: StandInOptions = {}) {
@@ -134,6 +144,8 @@ export class OpenAIStandIn {
     this.sentImages.length = 0;
     this.abortedRequests = 0;
     this.closedEarly = 0;
+    this.rateLimited = 0;
+    this.acceptedImages.length = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -235,6 +247,8 @@ export class OpenAIStandIn {
       });
     }
 
+    const overLimit = this.overImagesLimit(Math.min(10, Math.max(1, Number(params.n) || 1)));
+    if (overLimit) return this.fail(res, overLimit);
     if (d.has("slow")) await sleep(Number(d.get("slow")) || 1000);
     // Refused the first time a prompt is seen, served after: a relay that resends succeeds.
     if (d.has("region_block_once") && !this.blockedOnce.has(prompt)) {
@@ -393,6 +407,32 @@ export class OpenAIStandIn {
     res.end(bytes);
   }
 
+  /** Counts `images` against `imagesPerWindow`, or answers OpenAI's 429 when they do not fit. */
+  private overImagesLimit(images: number): StandInError | undefined {
+    const limit = this.options.imagesPerWindow;
+    if (!limit) return undefined;
+    const now = Date.now();
+    const inWindow = this.acceptedImages.filter((a) => a.at > now - limit.windowMs);
+    this.acceptedImages = inWindow;
+    let used = inWindow.reduce((sum, a) => sum + a.images, 0);
+    if (used === 0 || used + images <= limit.images) {
+      this.acceptedImages.push({ at: now, images });
+      return undefined;
+    }
+    this.rateLimited++;
+    const total = used;
+    // The wait until enough of the window has left for this call to fit.
+    let waitMs = limit.windowMs;
+    for (const a of inWindow) {
+      used -= a.images;
+      if (used + images <= limit.images) {
+        waitMs = Math.max(1, a.at + limit.windowMs - now);
+        break;
+      }
+    }
+    return rateLimitedImages(limit.images, total, images, waitMs);
+  }
+
   private fail(res: ServerResponse, e: StandInError): void {
     json(res, e.status, { error: e.error }, { ...this.commonHeaders(), ...e.headers });
   }
@@ -416,6 +456,21 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(text);
+}
+
+/** An images-per-minute 429 in OpenAI's rate-limit shape (type, code, both wait headers; wording approximated). */
+function rateLimitedImages(limit: number, used: number, requested: number, waitMs: number): StandInError {
+  const seconds = Math.round(waitMs / 100) / 10;
+  return {
+    status: 429,
+    headers: { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(waitMs) },
+    error: {
+      message: `Rate limit reached for images per min (IPM): Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${seconds}s. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+      type: "requests",
+      param: null,
+      code: "rate_limit_exceeded",
+    },
+  };
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {

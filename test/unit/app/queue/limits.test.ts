@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import {
+  admit,
+  currentLimit,
+  estimateWaitS,
+  grantCapacity,
+  type LimitsState,
+  newLimits,
+  QUEUE_DEFAULTS,
+  type QueueLimitsConfig,
+  recordGrant,
+  recordOutcome,
+  wakeAt,
+  windowImages,
+} from "../../../../workers/app/src/queue/limits";
+import { parseResetDuration, requestsResetMs } from "../../../../workers/app/src/queue/reset-headers";
+
+const T0 = 1_800_000_000_000;
+const cfg = (over: Partial<QueueLimitsConfig> = {}): QueueLimitsConfig => ({ ...QUEUE_DEFAULTS, ...over });
+const rateLimited = (headers: Record<string, string> = {}) =>
+  ({ kind: "failed", status: 429, code: "rate_limit_exceeded", headers: new Headers(headers) }) as const;
+const done = { kind: "done" } as const;
+
+/** Sends one call now and answers it `after` ms later with `outcome`. */
+function call(s: LimitsState, c: QueueLimitsConfig, gen: string, at: number, images = 1) {
+  recordGrant(s, gen, images, at);
+  return {
+    answer: (outcome: Parameters<typeof recordOutcome>[2], after = 1000) =>
+      recordOutcome(s, gen, outcome, c, at + after),
+  };
+}
+
+describe("limits: the window", () => {
+  it("counts images by send time over the trailing window, against the configured limit", () => {
+    const c = cfg({ imagesPerMinute: 5 });
+    const s = newLimits(T0);
+    call(s, c, "a", T0, 3).answer(done);
+    expect(windowImages(s, c, T0 + 1000)).toBe(3);
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(2);
+    expect(grantCapacity(s, c, T0 + 59_999)).toBe(2);
+    // Left the window: empty again, and an empty window admits any one call.
+    expect(grantCapacity(s, c, T0 + 60_000)).toBe(Number.POSITIVE_INFINITY);
+    expect(s.sent).toEqual([]);
+  });
+
+  it("grants a head larger than the limit when the window is empty (no starvation), then nothing", () => {
+    const c = cfg({ imagesPerMinute: 2 });
+    const s = newLimits(T0);
+    expect(grantCapacity(s, c, T0)).toBe(Number.POSITIVE_INFINITY);
+    recordGrant(s, "big", 8, T0);
+    expect(grantCapacity(s, c, T0)).toBe(0);
+  });
+
+  it("MAX_CONCURRENT_GENERATIONS caps calls in flight, even when they left the window", () => {
+    const c = cfg({ maxConcurrent: 2 });
+    const s = newLimits(T0);
+    recordGrant(s, "a", 1, T0);
+    recordGrant(s, "b", 1, T0);
+    expect(grantCapacity(s, c, T0 + 120_000)).toBe(0);
+    recordOutcome(s, "a", done, c, T0 + 120_000);
+    expect(grantCapacity(s, c, T0 + 120_000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("wakeAt names when capacity grows: the block's end or the oldest send leaving the window", () => {
+    const c = cfg({ windowMs: 5000 });
+    const s = newLimits(T0);
+    expect(wakeAt(s, c, T0)).toBeNull();
+    recordGrant(s, "a", 1, T0);
+    expect(wakeAt(s, c, T0 + 10)).toBe(T0 + 5000);
+    s.blockedUntil = T0 + 2000;
+    expect(wakeAt(s, c, T0 + 10)).toBe(T0 + 2000);
+  });
+});
+
+describe("limits: learning from 429s", () => {
+  it("a rate-limit 429 blocks for retry-after-ms, learns the images that succeeded, and asks to requeue", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    call(s, c, "a", T0).answer(done);
+    call(s, c, "b", T0 + 100, 2).answer(done);
+    const third = call(s, c, "c", T0 + 200);
+    expect(third.answer(rateLimited({ "retry-after-ms": "2500", "retry-after": "3" }), 100)).toEqual({ requeue: true });
+    expect(s.blockedUntil).toBe(T0 + 300 + 2500);
+    expect(s.learned).toBe(3);
+    expect(currentLimit(s, c)).toBe(3);
+    expect(grantCapacity(s, c, T0 + 2799)).toBe(0);
+    // The refused call left the window: three succeeded images fill the learned limit.
+    expect(windowImages(s, c, T0 + 2800)).toBe(3);
+    expect(grantCapacity(s, c, T0 + 2800)).toBe(0);
+    expect(grantCapacity(s, c, T0 + 60_000)).toBe(1);
+  });
+
+  it("without a wait hint, backs off 1, 2, 4 … 60 s, and a success resets it", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    const waits: number[] = [];
+    let now = T0;
+    for (let i = 0; i < 8; i++) {
+      recordGrant(s, `g${i}`, 1, now);
+      recordOutcome(s, `g${i}`, rateLimited(), c, now);
+      waits.push(s.blockedUntil - now);
+      now = s.blockedUntil;
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
+    call(s, c, "ok", now).answer(done);
+    expect(s.backoffMs).toBe(0);
+  });
+
+  it("never learns from insufficient_quota, and never from other failures", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    const quota = {
+      kind: "failed",
+      status: 429,
+      code: "insufficient_quota",
+      headers: new Headers({ "retry-after": "9" }),
+    } as const;
+    expect(call(s, c, "q", T0).answer(quota)).toEqual({ requeue: false });
+    expect(call(s, c, "e", T0).answer({ kind: "failed", status: 500 })).toEqual({ requeue: false });
+    expect(s.learned).toBeNull();
+    expect(s.blockedUntil).toBe(0);
+    expect(s.sent.map((x) => x.state)).toEqual(["failed", "failed"]);
+  });
+
+  it("x-ratelimit-remaining-requests: 0 blocks until the reset, on any answer", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    const headers = new Headers({ "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m30.5s" });
+    call(s, c, "a", T0).answer({ kind: "done", headers }, 0);
+    expect(s.blockedUntil).toBe(T0 + 90_500);
+    expect(grantCapacity(s, c, T0 + 90_499)).toBe(0);
+    expect(s.learned).toBeNull();
+  });
+
+  it("the probe: without a known limit, one call at a time beyond what is known to succeed", () => {
+    const c = cfg({ windowMs: 5000 });
+    const s = newLimits(T0);
+    expect(grantCapacity(s, c, T0)).toBe(Number.POSITIVE_INFINITY);
+    recordGrant(s, "a", 1, T0);
+    expect(grantCapacity(s, c, T0)).toBe(0);
+    recordOutcome(s, "a", done, c, T0 + 1000);
+    expect(s.safe).toBe(1);
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(Number.POSITIVE_INFINITY);
+    recordGrant(s, "b", 1, T0 + 1000);
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(0);
+    recordOutcome(s, "b", done, c, T0 + 2000);
+    expect(s.safe).toBe(2);
+  });
+
+  it("a learned limit rises with what is seen to succeed, and by one after 10 quiet minutes at the limit", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    call(s, c, "a", T0).answer(rateLimited({ "retry-after": "1" }), 0);
+    expect(s.learned).toBe(1);
+    call(s, c, "b", T0 + 1000).answer(done, 0);
+    call(s, c, "c", T0 + 1000).answer(done, 0);
+    expect(s.learned).toBe(2);
+    const later = T0 + 11 * 60_000;
+    call(s, c, "d", later).answer(done, 0);
+    expect(s.learned).toBe(2);
+    call(s, c, "e", later).answer(done, 0);
+    expect(s.learned).toBe(3);
+  });
+});
+
+describe("limits: estimates and admission", () => {
+  it("ETA with a limit: images ahead ÷ limit × window + the remaining block", () => {
+    const s = newLimits(T0);
+    s.blockedUntil = T0 + 5000;
+    expect(estimateWaitS(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 2, images: 3 })).toBe(35);
+  });
+
+  it("ETA without a limit: position × mean call time ÷ calls in flight; 0 when nothing is ahead or running", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    expect(estimateWaitS(s, c, T0, { requests: 0, images: 0 })).toBe(0);
+    recordGrant(s, "a", 1, T0);
+    recordGrant(s, "b", 1, T0);
+    // Default mean 30 s, two in flight, third in line: 3 × 30 / 2.
+    expect(estimateWaitS(s, c, T0, { requests: 2, images: 2 })).toBe(45);
+  });
+
+  it("admits within both bounds; past either: queue_full with the estimate as Retry-After, 1 s to an hour", () => {
+    const s = newLimits(T0);
+    expect(admit(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 10, images: 10 })).toEqual({ ok: true, etaS: 100 });
+    expect(admit(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 40, images: 40 })).toEqual({
+      ok: false,
+      retryAfterS: 400,
+    });
+    expect(admit(s, cfg({ imagesPerMinute: 1 }), T0, { requests: 999, images: 999 })).toEqual({
+      ok: false,
+      retryAfterS: 3600,
+    });
+    expect(admit(s, cfg({ maxLength: 3 }), T0, { requests: 3, images: 3 })).toMatchObject({ ok: false });
+    expect(admit(s, cfg({ imagesPerMinute: 60, maxLength: 1 }), T0, { requests: 1, images: 0 })).toEqual({
+      ok: false,
+      retryAfterS: 1,
+    });
+  });
+});
+
+describe("reset headers", () => {
+  it.each([
+    ["6m0s", 360_000],
+    ["1s", 1000],
+    ["20ms", 20],
+    ["1m30.5s", 90_500],
+    ["0.5s", 500],
+    ["2h", 3_600_000],
+    [" 3s ", 3000],
+  ])("parses %j as %d ms", (text, ms) => {
+    expect(parseResetDuration(text)).toBe(ms);
+  });
+
+  it.each(["", "soon", "5", "-1s", "1x", "1.2.3s", "s", "1s-"])("refuses %j", (text) => {
+    expect(parseResetDuration(text)).toBeUndefined();
+  });
+
+  it("reads a block only when no requests remain", () => {
+    const h = (o: Record<string, string>) => new Headers(o);
+    expect(requestsResetMs(h({ "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20ms" }))).toBe(
+      20,
+    );
+    expect(
+      requestsResetMs(h({ "x-ratelimit-remaining-requests": "3", "x-ratelimit-reset-requests": "20ms" })),
+    ).toBeUndefined();
+    expect(requestsResetMs(h({ "x-ratelimit-remaining-requests": "0" }))).toBeUndefined();
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * When the queue may send, and how much: OpenAI limits images per minute per organisation, and
+ * the limit is either configured (`OPENAI_IMAGES_PER_MINUTE`) or learned from its answers. The
+ * window counts images by the time they were sent, as OpenAI counts them on arrival.
+ * Pure: time comes in as `now`, no timers, no I/O; the state is plain data (kept in storage
+ * beside the queue) and functions change it in place.
+ */
+import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../../../shared/retry-after";
+import { requestsResetMs } from "./reset-headers";
+
+/** Settings, from the worker's env. */
+export interface QueueLimitsConfig {
+  /** `OPENAI_IMAGES_PER_MINUTE`: images per window; unset = learn it. */
+  imagesPerMinute?: number;
+  /** `MAX_CONCURRENT_GENERATIONS`: calls in flight at most; unset = no cap. */
+  maxConcurrent?: number;
+  /** `QUEUE_MAX_WAIT_S` (default 300). */
+  maxWaitS: number;
+  /** `QUEUE_MAX_LENGTH` (default 1000). */
+  maxLength: number;
+  /** The "minute": 60 000 in production; tests shorten it to match a stand-in. */
+  windowMs: number;
+}
+
+/** Defaults for the settings that have one (README settings table). */
+export const QUEUE_DEFAULTS = { maxWaitS: 300, maxLength: 1000, windowMs: 60_000 } as const;
+
+/** One call sent, kept while in flight and for one window after. */
+export interface SentCall {
+  gen: string;
+  at: number;
+  images: number;
+  state: "inflight" | "ok" | "failed";
+}
+
+/** What the dispatcher persists for rate limiting, beside the queue. */
+export interface LimitsState {
+  sent: SentCall[];
+  /** Images per window learned from a 429; null until one is seen. */
+  learned: number | null;
+  /** Largest count of images that all succeeded within one window: the probe's known-good level. */
+  safe: number;
+  blockedUntil: number;
+  /** Last backoff used for a 429 without a wait hint; 0 after a success. */
+  backoffMs: number;
+  /** Since when no 429 was seen (or the learned limit last raised). */
+  quietSince: number;
+  /** Moving mean of call durations, for estimates without a known limit. */
+  meanCallMs: number;
+}
+
+/** What came back for a granted call. */
+export type CallOutcome =
+  | { kind: "done"; headers?: Headers }
+  | { kind: "failed"; status?: number; code?: string | null; headers?: Headers };
+
+const MIN_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
+/** A learned limit is tried one higher after this long without a 429 under load. */
+const RAISE_AFTER_MS = 10 * 60_000;
+/** A first guess at a generation's duration until one is measured. */
+const DEFAULT_CALL_MS = 30_000;
+
+/** Fresh state: nothing sent, no limit learned, no block. */
+export function newLimits(now: number): LimitsState {
+  const meanCallMs = DEFAULT_CALL_MS;
+  return { sent: [], learned: null, safe: 0, blockedUntil: 0, backoffMs: 0, quietSince: now, meanCallMs };
+}
+
+/** The limit in force: the configured one, else the learned one, else null (probe). */
+export function currentLimit(s: LimitsState, cfg: QueueLimitsConfig): number | null {
+  return cfg.imagesPerMinute ?? s.learned;
+}
+
+/** Images sent within the trailing window, in flight or answered (429'd calls are not kept). */
+export function windowImages(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
+  return s.sent.reduce((sum, c) => (c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+}
+
+/**
+ * Images that may be granted now: 0 = none, Infinity = any one call. An empty window always
+ * admits a call, so a lone request never waits and a request larger than the limit is not
+ * starved. Without a known limit, one call may go beyond the known-good level at a time (a
+ * linear probe), so finding the limit costs at most one 429.
+ */
+export function grantCapacity(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
+  prune(s, cfg, now);
+  if (now < s.blockedUntil) return 0;
+  const inflight = s.sent.filter((c) => c.state === "inflight").length;
+  if (cfg.maxConcurrent !== undefined && inflight >= cfg.maxConcurrent) return 0;
+  const used = windowImages(s, cfg, now);
+  if (used === 0) return Number.POSITIVE_INFINITY;
+  const limit = currentLimit(s, cfg);
+  if (limit !== null) return Math.max(0, limit - used);
+  return used <= s.safe ? Number.POSITIVE_INFINITY : 0;
+}
+
+/** Counts a granted call in the window (call right after `nextGrant` returned it). */
+export function recordGrant(s: LimitsState, gen: string, images: number, now: number): void {
+  if (!s.sent.some((c) => c.gen === gen && c.state === "inflight"))
+    s.sent.push({ gen, at: now, images, state: "inflight" });
+}
+
+/**
+ * Learns from a granted call's answer. Returns `requeue: true` for a rate-limit 429 (never
+ * `insufficient_quota`, which waiting does not fix): nothing was billed, and the generation goes
+ * back to the head of its client's line (`requeueAtHead`).
+ */
+export function recordOutcome(
+  s: LimitsState,
+  gen: string,
+  outcome: CallOutcome,
+  cfg: QueueLimitsConfig,
+  now: number,
+): { requeue: boolean } {
+  const call = s.sent.find((c) => c.gen === gen && c.state === "inflight");
+  // Blocks before any 429 when the answer says the next call would be refused.
+  const reset = outcome.headers ? requestsResetMs(outcome.headers) : undefined;
+  if (reset !== undefined) s.blockedUntil = Math.max(s.blockedUntil, now + reset);
+  if (outcome.kind === "failed" && outcome.status === 429 && outcome.code !== "insufficient_quota") {
+    // OpenAI did not take the call: it leaves the window and is counted again when resent.
+    if (call) s.sent.splice(s.sent.indexOf(call), 1);
+    const hinted = outcome.headers ? retryAfterMs(outcome.headers, now) : undefined;
+    s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
+    s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
+    s.learned = Math.max(1, succeeded(s, cfg, now));
+    s.quietSince = now;
+    return { requeue: true };
+  }
+  if (!call) return { requeue: false };
+  call.state = outcome.kind === "done" ? "ok" : "failed";
+  s.meanCallMs = Math.round(s.meanCallMs * 0.8 + Math.max(0, now - call.at) * 0.2);
+  if (outcome.kind === "done") {
+    s.backoffMs = 0;
+    const ok = succeeded(s, cfg, now);
+    s.safe = Math.max(s.safe, ok);
+    if (s.learned !== null) {
+      // Seen to succeed: the limit is at least this. Quiet and full for long: try one more.
+      s.learned = Math.max(s.learned, ok);
+      if (now - s.quietSince >= RAISE_AFTER_MS && windowImages(s, cfg, now) >= s.learned) {
+        s.learned++;
+        s.quietSince = now;
+      }
+    }
+  }
+  return { requeue: false };
+}
+
+/** When capacity may next grow on its own (block ends, window slides): the dispatcher's alarm. */
+export function wakeAt(s: LimitsState, cfg: QueueLimitsConfig, now: number): number | null {
+  const times = s.sent.filter((c) => c.at > now - cfg.windowMs).map((c) => c.at + cfg.windowMs);
+  if (s.blockedUntil > now) times.push(s.blockedUntil);
+  return times.length ? Math.min(...times) : null;
+}
+
+/**
+ * Estimated wait in whole seconds for an entry with `ahead` before it: images ahead ÷ limit ×
+ * window + the remaining block; without a known limit, position × mean call time ÷ calls in flight.
+ */
+export function estimateWaitS(
+  s: LimitsState,
+  cfg: QueueLimitsConfig,
+  now: number,
+  ahead: { requests: number; images: number },
+): number {
+  const block = Math.max(0, s.blockedUntil - now);
+  const limit = currentLimit(s, cfg);
+  if (limit !== null) return Math.ceil((block + (ahead.images / limit) * cfg.windowMs) / 1000);
+  const inflight = s.sent.filter((c) => c.state === "inflight").length;
+  if (inflight === 0 && ahead.requests === 0) return Math.ceil(block / 1000);
+  return Math.ceil((block + ((ahead.requests + 1) * s.meanCallMs) / Math.max(1, inflight)) / 1000);
+}
+
+/**
+ * Admission of a new generation that would wait behind `waiting`: refused as `queue_full` when
+ * the queue is at `maxLength` or the estimate passes `maxWaitS`, with a Retry-After of the
+ * estimate (when the queue ahead should have drained), 1 s to an hour.
+ */
+export function admit(
+  s: LimitsState,
+  cfg: QueueLimitsConfig,
+  now: number,
+  waiting: { requests: number; images: number },
+): { ok: true; etaS: number } | { ok: false; retryAfterS: number } {
+  const etaS = estimateWaitS(s, cfg, now, waiting);
+  if (waiting.requests < cfg.maxLength && etaS <= cfg.maxWaitS) return { ok: true, etaS };
+  return { ok: false, retryAfterS: Math.min(MAX_RETRY_AFTER_MS / 1000, Math.max(1, etaS)) };
+}
+
+/** Images sent within the window that have succeeded. */
+function succeeded(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
+  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+}
+
+/** Forgets answered calls that left the window; calls in flight stay (they hold concurrency). */
+function prune(s: LimitsState, cfg: QueueLimitsConfig, now: number): void {
+  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - cfg.windowMs);
+}
