@@ -11,11 +11,11 @@ import { streamGeneration, wantsStream } from "./generate/stream";
 import { identifyClient } from "./guard/access";
 import { admit } from "./guard/admission";
 import { apiCors } from "./guard/cors";
+import { clientConfig } from "./handlers/config";
+import { health } from "./handlers/health";
+import { serveImage } from "./handlers/images";
 import { limitBody, requireJson } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
-import { clientConfig } from "./routes/config";
-import { health } from "./routes/health";
-import { serveImage } from "./routes/images";
 
 const app = new Hono<AppEnv>();
 

@@ -1,12 +1,12 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
 import { retryAfterMs } from "../../shared/retry-after";
+import type { ForwardedPath } from "./endpoints";
 import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
-import type { ForwardedPath } from "./routes";
 import { operatorOf, type RelaySettings } from "./settings";
 
 /** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */

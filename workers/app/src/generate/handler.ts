@@ -1,15 +1,15 @@
 import type { Context } from "hono";
 import type { Logger } from "../../../shared/log";
 import { type AppConfig, getConfig } from "../config";
+import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
 import { NotSentError } from "../egress/failures";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { Admission } from "../guard/admission";
+import { upstreamFailure } from "../openai-answer/errors";
+import { imageBytes } from "../openai-answer/image-bytes";
+import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
-import { callRelay, EGRESS_ROUTE_HEADER } from "../upstream/egress";
-import { upstreamFailure } from "../upstream/errors";
-import { imageBytes } from "../upstream/image-bytes";
-import { type PartialImage, readAnswer } from "../upstream/read-answer";
 import { MODEL_SPECS, modelParamProblem } from "./models";
 import type { GenerateRequest } from "./schema";
 
@@ -100,7 +100,7 @@ export async function runJob(
   job.mayBeBilled = true;
   let res: Response;
   try {
-    res = await callRelay(c.env, job.config, {
+    res = await sendToOpenAI(c.env, job.config, {
       method: "POST",
       path: "/v1/images/generations",
       requestId: job.requestId,

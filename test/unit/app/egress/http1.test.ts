@@ -13,7 +13,7 @@ import {
   readBody,
   readResponseHead,
   requestHead,
-} from "../../../workers/app/src/egress/http1";
+} from "../../../../workers/app/src/egress/http1";
 
 const enc = new TextEncoder();
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../../../workers/app/src/errors";
-import { decodeBase64, imageBytes } from "../../../../workers/app/src/upstream/image-bytes";
+import { decodeBase64, imageBytes } from "../../../../workers/app/src/openai-answer/image-bytes";
 
 const encode = (data: Uint8Array) => btoa(Array.from(data, (b) => String.fromCharCode(b)).join(""));
 const random = (length: number) => {

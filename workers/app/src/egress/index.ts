@@ -1,12 +1,17 @@
+/**
+ * The one entry into egress: everything that leaves the app for OpenAI goes through
+ * `sendToOpenAI` (a call) or `diagnose` (the health checks of each route).
+ */
 import { createLogger, type Logger } from "../../../shared/log";
 import type { AppConfig } from "../config";
-import { sendCall } from "../egress/call";
 import type { AppBindings } from "../env";
+import { sendCall } from "./call";
 
-export { EGRESS_ROUTE_HEADER } from "../egress/call";
-export { RELAY_TOKEN_HEADER } from "../egress/relay-call";
+export { EGRESS_ROUTE_HEADER } from "./call";
+export { diagnose, type RouteCheck } from "./diagnose";
+export { RELAY_TOKEN_HEADER } from "./relay-call";
 
-export interface RelayCall {
+export interface OpenAICall {
   method: "GET" | "POST";
   path: string;
   requestId: string;
@@ -25,7 +30,7 @@ export interface RelayCall {
  * signal's reason when `call.signal` aborts. Headers are built from scratch: nothing of the end
  * user's request (IP, country, cookies) is ever copied onto it.
  */
-export async function callRelay(env: AppBindings, config: AppConfig, call: RelayCall): Promise<Response> {
+export async function sendToOpenAI(env: AppBindings, config: AppConfig, call: OpenAICall): Promise<Response> {
   const log = call.log ?? createLogger("app", { request_id: call.requestId });
   let body: Uint8Array | ReadableStream<Uint8Array> | undefined;
   let contentType = call.contentType;

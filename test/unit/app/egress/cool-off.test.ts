@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CoolOff, FAILURES_BEFORE_COOL_OFF } from "../../../workers/app/src/egress/cool-off";
+import { CoolOff, FAILURES_BEFORE_COOL_OFF } from "../../../../workers/app/src/egress/cool-off";
 
 const routes = [{ name: "proxy:a:1" }, { name: "relay-binding" }];
 

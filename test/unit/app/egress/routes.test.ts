@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getConfig, parseConfig } from "../../../workers/app/src/config";
-import { describeRoutes, parseRoutes } from "../../../workers/app/src/egress/routes";
-import type { AppBindings } from "../../../workers/app/src/env";
-import { ApiError } from "../../../workers/app/src/errors";
+import { getConfig, parseConfig } from "../../../../workers/app/src/config";
+import { describeRoutes, parseRoutes } from "../../../../workers/app/src/egress/routes";
+import type { AppBindings } from "../../../../workers/app/src/env";
+import { ApiError } from "../../../../workers/app/src/errors";
 
 const RELAY = { fetch: () => Promise.reject(new Error("not used")) } as unknown as Fetcher;
 const bindings = (settings: Partial<AppBindings>): AppBindings => ({ IMAGES: env.IMAGES, RELAY, ...settings });

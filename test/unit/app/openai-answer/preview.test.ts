@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { previewUrl } from "../../../../workers/app/src/upstream/preview";
+import { previewUrl } from "../../../../workers/app/src/openai-answer/preview";
 
 describe("previewUrl", () => {
   const b64 = (bytes: number[]) => Buffer.from([...bytes, ...new Array(16).fill(0)]).toString("base64");

@@ -6,7 +6,7 @@ export const FORWARDED_PATHS = ["/v1/images/generations", "/v1/images/edits", "/
 
 export type ForwardedPath = (typeof FORWARDED_PATHS)[number];
 
-export type RouteMatch =
+export type EndpointMatch =
   | { kind: "forward"; path: ForwardedPath }
   | { kind: "diagnostics" }
   | { kind: "method_not_allowed"; allow: string }
@@ -15,7 +15,7 @@ export type RouteMatch =
 export const DIAGNOSTICS_PATH = "/_relay/diagnostics";
 
 /** Matches on the exact path (no normalisation, no prefix matching) and the method. */
-export function matchRoute(method: string, pathname: string): RouteMatch {
+export function matchEndpoint(method: string, pathname: string): EndpointMatch {
   if ((FORWARDED_PATHS as readonly string[]).includes(pathname)) {
     return method === "POST"
       ? { kind: "forward", path: pathname as ForwardedPath }

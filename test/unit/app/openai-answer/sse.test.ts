@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AnswerTooLarge, UnreadableAnswer } from "../../../../workers/app/src/upstream/images-json";
-import { type ParseOptions, parseSSE, type ServerSentEvent } from "../../../../workers/app/src/upstream/sse";
+import { AnswerTooLarge, UnreadableAnswer } from "../../../../workers/app/src/openai-answer/images-json";
+import { type ParseOptions, parseSSE, type ServerSentEvent } from "../../../../workers/app/src/openai-answer/sse";
 
 /** A body made of the given pieces, as the runtime would deliver them. */
 function bodyOf(pieces: string[]): ReadableStream<Uint8Array> {

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { type AppConfig, loadConfig } from "../config";
-import { diagnose, type RouteCheck } from "../egress/proxy-diagnostics";
+import { diagnose, type RouteCheck } from "../egress";
 import type { AppEnv } from "../env";
 
 /**

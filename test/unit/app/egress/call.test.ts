@@ -1,14 +1,14 @@
 /**
- * callRelay over the RELAY binding and a relay URL, in workerd. The binding is the app's edge,
+ * sendToOpenAI over the RELAY binding and a relay URL, in workerd. The binding is the app's edge,
  * so it is the one thing replaced here (by a handler that answers as the relay would).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type AppConfig, parseConfig } from "../../../workers/app/src/config";
-import type { AppBindings } from "../../../workers/app/src/env";
-import { ApiError } from "../../../workers/app/src/errors";
-import { callRelay } from "../../../workers/app/src/upstream/egress";
-import type { LogFields, Logger } from "../../../workers/shared/log";
+import { type AppConfig, parseConfig } from "../../../../workers/app/src/config";
+import { sendToOpenAI } from "../../../../workers/app/src/egress";
+import type { AppBindings } from "../../../../workers/app/src/env";
+import { ApiError } from "../../../../workers/app/src/errors";
+import type { LogFields, Logger } from "../../../../workers/shared/log";
 
 function recorder(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -53,7 +53,7 @@ const rateLimited = (ms: string) =>
     { status: 429, headers: { "retry-after-ms": ms } },
   );
 
-describe("callRelay over the RELAY binding", () => {
+describe("sendToOpenAI over the RELAY binding", () => {
   it("names the route in x-egress-route and streams the body as it comes", async () => {
     let finish = () => {};
     const { fetcher } = relay(
@@ -74,7 +74,7 @@ describe("callRelay over the RELAY binding", () => {
     );
     const { bindings, config } = setup(fetcher);
     const log = recorder();
-    const res = await callRelay(bindings, config, post(log));
+    const res = await sendToOpenAI(bindings, config, post(log));
     expect(res.headers.get("x-egress-route")).toBe("relay-binding");
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     // The first event arrives while the relay is still holding the rest.
@@ -90,14 +90,14 @@ describe("callRelay over the RELAY binding", () => {
     const plain = setup(
       relay(() => new Response(body, { headers: { "content-length": String(body.length) } })).fetcher,
     );
-    const res = await callRelay(plain.bindings, plain.config, post(recorder()));
+    const res = await sendToOpenAI(plain.bindings, plain.config, post(recorder()));
     expect(res.headers.get("content-length")).toBe(String(body.length));
     expect(await res.text()).toBe(body);
 
     const encoded = setup(
       relay(() => new Response(body, { headers: { "content-length": "12", "content-encoding": "gzip" } })).fetcher,
     );
-    const decoded = await callRelay(encoded.bindings, encoded.config, post(recorder()));
+    const decoded = await sendToOpenAI(encoded.bindings, encoded.config, post(recorder()));
     expect(decoded.headers.get("content-length")).toBeNull();
     expect(decoded.headers.get("content-encoding")).toBeNull();
   });
@@ -106,7 +106,7 @@ describe("callRelay over the RELAY binding", () => {
     const { fetcher, calls } = relay((n) => (n === 1 ? rateLimited("50") : Response.json({ data: [] })));
     const { bindings, config } = setup(fetcher);
     const log = recorder();
-    const res = await callRelay(bindings, config, post(log));
+    const res = await sendToOpenAI(bindings, config, post(log));
     expect(res.status).toBe(200);
     expect(calls).toHaveLength(2);
     expect(calls[1]?.body).toBe(calls[0]?.body);
@@ -117,7 +117,7 @@ describe("callRelay over the RELAY binding", () => {
   it("gives a rate limit back when the wait would pass the budget; 1 call", async () => {
     const { fetcher, calls } = relay(() => rateLimited("5000"));
     const { bindings, config } = setup(fetcher, { EGRESS_RETRY_BUDGET_MS: "1000" });
-    const res = await callRelay(bindings, config, post(recorder()));
+    const res = await sendToOpenAI(bindings, config, post(recorder()));
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after-ms")).toBe("5000");
     expect(calls).toHaveLength(1);
@@ -127,7 +127,7 @@ describe("callRelay over the RELAY binding", () => {
     const { fetcher, calls } = relay(() => rateLimited("10"));
     const { bindings, config } = setup(fetcher);
     const log = recorder();
-    const res = await callRelay(bindings, config, { ...post(log), body: new Blob(["{}"]).stream() });
+    const res = await sendToOpenAI(bindings, config, { ...post(log), body: new Blob(["{}"]).stream() });
     expect(res.status).toBe(429);
     expect(calls).toHaveLength(1);
     expect(log.lines.join("\n")).toContain("not retried: the request body was a stream");
@@ -146,7 +146,7 @@ describe("callRelay over the RELAY binding", () => {
     );
     const { bindings, config } = setup(fetcher, { EGRESS_IDLE_TIMEOUT_MS: "50" });
     const log = recorder();
-    const res = await callRelay(bindings, config, post(log));
+    const res = await sendToOpenAI(bindings, config, post(log));
     const err = await res.text().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe("upstream_timeout");
@@ -165,7 +165,7 @@ describe("callRelay over the RELAY binding", () => {
         ),
     );
     const { bindings, config } = setup(fetcher);
-    const res = await callRelay(bindings, config, post(recorder()));
+    const res = await sendToOpenAI(bindings, config, post(recorder()));
     const err = await res.arrayBuffer().catch((e: unknown) => e);
     expect((err as ApiError).code).toBe("upstream_error");
   });
@@ -173,7 +173,7 @@ describe("callRelay over the RELAY binding", () => {
   it("slow headers: upstream_timeout after EGRESS_HEADERS_TIMEOUT_MS, 1 call", async () => {
     const { fetcher, calls } = relay(() => new Promise<Response>(() => {}));
     const { bindings, config } = setup(fetcher, { EGRESS_HEADERS_TIMEOUT_MS: "50" });
-    const err = await callRelay(bindings, config, post(recorder())).catch((e: unknown) => e);
+    const err = await sendToOpenAI(bindings, config, post(recorder())).catch((e: unknown) => e);
     expect((err as ApiError).code).toBe("upstream_timeout");
     expect(calls).toHaveLength(1);
   });
@@ -182,7 +182,7 @@ describe("callRelay over the RELAY binding", () => {
     const { fetcher } = relay(() => rateLimited("10000"));
     const { bindings, config } = setup(fetcher);
     const controller = new AbortController();
-    const pending = callRelay(bindings, config, post(recorder(), controller.signal));
+    const pending = sendToOpenAI(bindings, config, post(recorder(), controller.signal));
     setTimeout(() => controller.abort(new Error("client gone")), 50);
     await expect(pending).rejects.toThrow("client gone");
   });

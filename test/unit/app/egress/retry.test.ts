@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryAfterMs, verdict } from "../../../workers/app/src/egress/retry";
+import { retryAfterMs, verdict } from "../../../../workers/app/src/egress/retry";
 
 const body = (type: string, code: string | null) =>
   JSON.stringify({ error: { message: "m", type, param: null, code } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { downloadRefusal } from "../../../../workers/app/src/upstream/download-target";
+import { downloadRefusal } from "../../../../workers/app/src/openai-answer/download-target";
 
 describe("downloadRefusal", () => {
   it.each([

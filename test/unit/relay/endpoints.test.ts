@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FORWARDED_PATHS, matchRoute } from "../../../workers/relay/src/routes";
+import { FORWARDED_PATHS, matchEndpoint } from "../../../workers/relay/src/endpoints";
 
-describe("matchRoute", () => {
+describe("matchEndpoint", () => {
   it.each(["/v1/images/generations", "/v1/images/edits", "/v1/images/variations"])("forwards POST %s", (path) => {
-    expect(matchRoute("POST", path)).toEqual({ kind: "forward", path });
+    expect(matchEndpoint("POST", path)).toEqual({ kind: "forward", path });
   });
 
   it("forwards exactly three paths", () => {
@@ -13,13 +13,13 @@ describe("matchRoute", () => {
   it.each(["GET", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"])(
     "answers %s on a forwarded path with 405, allow POST",
     (method) => {
-      expect(matchRoute(method, "/v1/images/generations")).toEqual({ kind: "method_not_allowed", allow: "POST" });
+      expect(matchEndpoint(method, "/v1/images/generations")).toEqual({ kind: "method_not_allowed", allow: "POST" });
     },
   );
 
   it("serves diagnostics on GET only", () => {
-    expect(matchRoute("GET", "/_relay/diagnostics")).toEqual({ kind: "diagnostics" });
-    expect(matchRoute("POST", "/_relay/diagnostics")).toEqual({ kind: "method_not_allowed", allow: "GET" });
+    expect(matchEndpoint("GET", "/_relay/diagnostics")).toEqual({ kind: "diagnostics" });
+    expect(matchEndpoint("POST", "/_relay/diagnostics")).toEqual({ kind: "method_not_allowed", allow: "GET" });
   });
 
   it.each([
@@ -40,7 +40,7 @@ describe("matchRoute", () => {
     "/_relay/health",
     "/_relay",
   ])("does not know %j", (path) => {
-    expect(matchRoute("POST", path)).toEqual({ kind: "not_found" });
-    expect(matchRoute("GET", path)).toEqual({ kind: "not_found" });
+    expect(matchEndpoint("POST", path)).toEqual({ kind: "not_found" });
+    expect(matchEndpoint("GET", path)).toEqual({ kind: "not_found" });
   });
 });

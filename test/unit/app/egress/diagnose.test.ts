@@ -1,16 +1,15 @@
 /**
- * The health checks (egress/proxy-diagnostics.ts diagnose) in workerd: they never count toward a
+ * The health checks (egress/diagnose.ts) in workerd: they never count toward a
  * route's cool-off, so a public health URL can't take a route out of service, while the same
  * failures on real calls do.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type AppConfig, parseConfig } from "../../../workers/app/src/config";
-import { isolateCoolOff } from "../../../workers/app/src/egress/cool-off";
-import { diagnose } from "../../../workers/app/src/egress/proxy-diagnostics";
-import type { AppBindings } from "../../../workers/app/src/env";
-import { callRelay } from "../../../workers/app/src/upstream/egress";
-import type { Logger } from "../../../workers/shared/log";
+import { type AppConfig, parseConfig } from "../../../../workers/app/src/config";
+import { diagnose, sendToOpenAI } from "../../../../workers/app/src/egress";
+import { isolateCoolOff } from "../../../../workers/app/src/egress/cool-off";
+import type { AppBindings } from "../../../../workers/app/src/env";
+import type { Logger } from "../../../../workers/shared/log";
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, with: () => quiet, redact: (text) => text };
 
@@ -51,7 +50,7 @@ describe("diagnose", () => {
         signal: AbortSignal.timeout(2_000),
         log: quiet,
       };
-      await expect(callRelay(bindings, config, call)).rejects.toThrow();
+      await expect(sendToOpenAI(bindings, config, call)).rejects.toThrow();
     }
     expect(isolateCoolOff.cooling("relay-binding")).toBe(true);
   });
