@@ -15,28 +15,15 @@ import { readTextLimited } from "../../../shared/read-limited";
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { type CoolOff, isolateCoolOff } from "./cool-off";
-import { NotSentError, RouteError } from "./failures";
 import { callThroughProxy } from "./proxy-call";
 import { regionAdvice } from "./region-advice";
 import { callThroughRelay } from "./relay-call";
 import { MAX_RATE_LIMIT_RETRIES, STATUSES_TO_INSPECT, verdict } from "./retry";
 import type { EgressRoute } from "./routes";
 import { sleep } from "./timers";
-
-/** Response header naming the route that served the call (never a credential). */
-export const EGRESS_ROUTE_HEADER = "x-egress-route";
+import { EGRESS_ROUTE_HEADER, NotSentError, type PreparedCall, RouteError } from "./types";
 
 const MAX_ERROR_BODY = 64 * 1024;
-
-/** A call with its body read into bytes, so that it can be sent again (a stream can't). */
-export interface PreparedCall {
-  method: "GET" | "POST";
-  path: string;
-  requestId: string;
-  signal: AbortSignal;
-  body?: Uint8Array | ReadableStream<Uint8Array>;
-  contentType?: string;
-}
 
 export async function sendCall(
   env: AppBindings,

@@ -10,12 +10,12 @@ import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
-import type { PreparedCall } from "./call";
-import { RouteError } from "./failures";
 import { callThroughProxy } from "./proxy-call";
 import { regionAdvice } from "./region-advice";
 import { callThroughRelay } from "./relay-call";
 import { describeRoutes, type EgressRoute, type ProxyRoute } from "./routes";
+import type { PreparedCall } from "./types";
+import { RouteError } from "./types";
 
 export const RELAY_DIAGNOSTICS_PATH = "/_relay/diagnostics";
 

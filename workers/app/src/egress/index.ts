@@ -7,9 +7,9 @@ import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { sendCall } from "./call";
 
-export { EGRESS_ROUTE_HEADER } from "./call";
 export { diagnose, type RouteCheck } from "./diagnose";
 export { RELAY_TOKEN_HEADER } from "./relay-call";
+export { EGRESS_ROUTE_HEADER } from "./types";
 
 export interface OpenAICall {
   method: "GET" | "POST";

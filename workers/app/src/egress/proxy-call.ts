@@ -7,11 +7,11 @@ import type { Logger } from "../../../shared/log";
 import type { EgressConfig } from "../config";
 import { afterSendError, errorName, passedHeaders, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
-import type { PreparedCall } from "./call";
 import { ByteSource, bodyFraming, encodeChunk, LAST_CHUNK, readBody, readResponseHead, requestHead } from "./http1";
 import type { ProxyRoute } from "./routes";
 import { stageTimer } from "./timers";
 import { openTunnel, tunnelTarget } from "./tunnel";
+import type { PreparedCall } from "./types";
 
 class HeadersTimeout extends Error {}
 

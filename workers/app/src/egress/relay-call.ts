@@ -7,10 +7,10 @@ import type { EgressConfig } from "../config";
 import type { AppBindings } from "../env";
 import { afterSendError, errorName, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
-import type { PreparedCall } from "./call";
-import { RouteError } from "./failures";
 import type { BindingRoute, RelayUrlRoute } from "./routes";
 import { stageTimer } from "./timers";
+import type { PreparedCall } from "./types";
+import { RouteError } from "./types";
 
 class HeadersTimeout extends Error {}
 

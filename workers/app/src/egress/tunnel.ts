@@ -5,10 +5,10 @@
  * of the call is sent, and is reported as a RouteError.
  */
 import { connect } from "cloudflare:sockets";
-import { RouteError } from "./failures";
 import { ByteSource, readResponseHead, requestHead } from "./http1";
 import type { ProxyRoute } from "./routes";
 import { stageTimer } from "./timers";
+import { RouteError } from "./types";
 
 /** Where the tunnel leads: the host of OPENAI_BASE_URL. */
 export interface TunnelTarget {

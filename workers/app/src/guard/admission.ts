@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError, misconfigured } from "../errors";
-import type { GenerateAnswer, Job } from "../generate/handler";
+import type { GenerateAnswer, Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
 import { type BudgetHold, holdBudget } from "./budget-hold";
 import { hashBody, idempotencyFor } from "./idempotency";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import type { GenerateAnswer, Job } from "../generate/handler";
+import type { GenerateAnswer, Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
 import { ledger } from "./budget";
 import { actualCost, estimateCost, type PriceTable } from "./pricing";

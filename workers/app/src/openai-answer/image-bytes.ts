@@ -2,7 +2,7 @@ import type { Logger } from "../../../shared/log";
 import { ApiError } from "../errors";
 import { sniffImageType } from "../storage/images";
 import { downloadRefusal } from "./download-target";
-import type { AnswerImage } from "./read-answer";
+import type { AnswerImage } from "./images-response";
 
 /** Largest image we download from a URL answer (DALL-E's are a few MB). */
 const MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;

@@ -24,3 +24,6 @@ export const imagesResponseSchema = z.looseObject({
 
 export type ImagesResponse = z.infer<typeof imagesResponseSchema>;
 export type UpstreamImage = ImagesResponse["data"][number];
+
+/** An image of the answer; `bytes` when its base64 was decoded while the answer streamed. */
+export type AnswerImage = UpstreamImage & { bytes?: Uint8Array };

@@ -8,7 +8,7 @@ import {
   readImagesJson,
   UnreadableAnswer,
 } from "./images-json";
-import { imagesResponseSchema, type UpstreamImage } from "./images-response";
+import { type AnswerImage, imagesResponseSchema } from "./images-response";
 import { previewUrl } from "./preview";
 import { parseSSE } from "./sse";
 
@@ -17,9 +17,6 @@ export interface PartialImage {
   index: number;
   url: string;
 }
-
-/** An image of the answer; `bytes` when its base64 was decoded while the answer streamed. */
-export type AnswerImage = UpstreamImage & { bytes?: Uint8Array };
 
 export interface UpstreamAnswer {
   created?: number;

@@ -1,4 +1,21 @@
+/**
+ * What the egress files share, so that none of them imports another for a type: the prepared
+ * call, the route header, and the failures egress raises.
+ */
 import { ApiError } from "../errors";
+
+/** Response header naming the route that served the call (never a credential). */
+export const EGRESS_ROUTE_HEADER = "x-egress-route";
+
+/** A call with its body read into bytes, so that it can be sent again (a stream can't). */
+export interface PreparedCall {
+  method: "GET" | "POST";
+  path: string;
+  requestId: string;
+  signal: AbortSignal;
+  body?: Uint8Array | ReadableStream<Uint8Array>;
+  contentType?: string;
+}
 
 /**
  * A route that could not be used before any byte of the call left: the proxy or relay was not

@@ -1,10 +1,12 @@
 import type { Context } from "hono";
+import { EGRESS_ROUTE_HEADER } from "../egress";
 import type { AppEnv } from "../env";
 import { type ApiError, errorEnvelope } from "../errors";
+import type { Job } from "../generate/job";
+import { asApiError, deadline, type RunPlace, runJob } from "../generate/run";
+import type { GenerateRequest } from "../generate/schema";
+import { sseWriter } from "../generate/sse-writer";
 import type { Admission } from "../guard/admission";
-import { asApiError, deadline, type Job, runJob } from "./handler";
-import type { GenerateRequest } from "./schema";
-import { sseWriter } from "./sse-writer";
 
 /** Whether the client asked for SSE, by body field or by Accept header. */
 export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
@@ -30,7 +32,8 @@ export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequ
     }, heartbeatMs);
     try {
       await sse.send("started", { request_id: job.requestId, model: job.model });
-      const answer = admission.replay ?? (await runJob(c, job, req, signal, (partial) => sse.send("partial", partial)));
+      const answer =
+        admission.replay ?? (await runJob(placeOf(c), job, req, signal, (partial) => sse.send("partial", partial)));
       if (!admission.replay) await admission.succeeded(answer);
       await sse.send("completed", answer);
     } catch (err) {
@@ -51,4 +54,13 @@ export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequ
   c.header("content-type", "text/event-stream");
   c.header("cache-control", "no-cache");
   return c.body(sse.body);
+}
+
+/** Where a job runs when an HTTP request runs it: this request's origin, the route as a header. */
+export function placeOf(c: Context<AppEnv>): RunPlace {
+  return {
+    env: c.env,
+    origin: new URL(c.req.url).origin,
+    onRoute: (route) => c.header(EGRESS_ROUTE_HEADER, route),
+  };
 }
