@@ -1,3 +1,5 @@
+import { RELAY_DIAGNOSTICS_PATH } from "../../shared/relay-protocol";
+
 /**
  * The only requests the relay forwards. Anything else is answered locally and never reaches
  * OpenAI, so the relay can't be used as a general-purpose proxy.
@@ -12,8 +14,6 @@ export type EndpointMatch =
   | { kind: "method_not_allowed"; allow: string }
   | { kind: "not_found" };
 
-export const DIAGNOSTICS_PATH = "/_relay/diagnostics";
-
 /** Matches on the exact path (no normalisation, no prefix matching) and the method. */
 export function matchEndpoint(method: string, pathname: string): EndpointMatch {
   if ((FORWARDED_PATHS as readonly string[]).includes(pathname)) {
@@ -21,7 +21,7 @@ export function matchEndpoint(method: string, pathname: string): EndpointMatch {
       ? { kind: "forward", path: pathname as ForwardedPath }
       : { kind: "method_not_allowed", allow: "POST" };
   }
-  if (pathname === DIAGNOSTICS_PATH) {
+  if (pathname === RELAY_DIAGNOSTICS_PATH) {
     return method === "GET" ? { kind: "diagnostics" } : { kind: "method_not_allowed", allow: "GET" };
   }
   return { kind: "not_found" };

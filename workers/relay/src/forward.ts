@@ -1,5 +1,6 @@
 import type { Logger } from "../../shared/log";
-import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
+import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/openai-wire";
+import { readTextLimited } from "../../shared/read-limited";
 import { retryAfterMs } from "../../shared/retry-after";
 import type { ForwardedPath } from "./endpoints";
 import type { RelayEnv } from "./env";

@@ -38,7 +38,7 @@ export function afterSendError(
   }
 }
 
-export { passedHeaders } from "../../../shared/openai-headers";
+export { passedHeaders } from "../../../shared/openai-wire";
 
 /**
  * An error's class name, for logs (messages may carry addresses or worse); the HTTP/1.1 reader's

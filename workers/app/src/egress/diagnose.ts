@@ -1,12 +1,14 @@
 /**
- * The checks behind /api/health, one per route. A relay answers for itself (`/_relay/diagnostics`);
+ * The checks behind /api/health, one per route. A relay answers for itself (RELAY_DIAGNOSTICS_PATH);
  * a proxy route has no relay, so the app asks OpenAI directly through the tunnel: GET /v1/models
  * costs nothing and is refused exactly as a generation would be (a region block, a wrong key).
  * Checks never count toward a route's cool-off: a public health URL must not be able to take a
  * route out of service.
  */
 import type { Logger } from "../../../shared/log";
-import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
+import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/openai-wire";
+import { readTextLimited } from "../../../shared/read-limited";
+import { RELAY_DIAGNOSTICS_PATH, RELAY_ERROR_TYPE, type RelayDiagnostics } from "../../../shared/relay-protocol";
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
@@ -16,8 +18,6 @@ import { callThroughRelay } from "./relay-call";
 import { describeRoutes, type EgressRoute, type ProxyRoute } from "./routes";
 import type { PreparedCall } from "./types";
 import { RouteError } from "./types";
-
-export const RELAY_DIAGNOSTICS_PATH = "/_relay/diagnostics";
 
 /** What one route's check found, in the shape /api/health reports. */
 export interface RouteCheck {
@@ -107,18 +107,11 @@ async function proxyCheck(route: ProxyRoute, config: AppConfig, call: PreparedCa
   };
 }
 
-interface RelayReport {
-  verdict?: string;
-  key_configured?: boolean;
-  problems?: unknown;
-  placed?: { key_accepted?: boolean | null; models_status?: number | null };
-}
-
 /** The relay's diagnostics, or why the relay would not give them. */
 async function relayCheck(res: Response): Promise<Findings> {
   if (!res.ok) {
     const err = parseOpenAIError(await readTextLimited(res.body, 16 * 1024));
-    const refused = err.type === "relay_error" && (res.status === 401 || res.status === 403);
+    const refused = err.type === RELAY_ERROR_TYPE && (res.status === 401 || res.status === 403);
     const error = refused
       ? `the relay refused the app (${err.code ?? res.status}): RELAY_TOKEN is missing or differs from the relay's`
       : res.status === 404 || res.status === 405
@@ -126,7 +119,8 @@ async function relayCheck(res: Response): Promise<Findings> {
         : `the relay answered HTTP ${res.status}`;
     return { reachable: false, verdict: "unreachable", status: res.status, failure: "refused", error };
   }
-  const report = (await res.json()) as RelayReport;
+  // Partial: the relay at the other end may be an older or newer version.
+  const report = (await res.json()) as Partial<RelayDiagnostics>;
   const verdict = report.verdict;
   return {
     reachable: true,

@@ -8,7 +8,6 @@ import type { AppBindings } from "../env";
 import { sendCall } from "./call";
 
 export { diagnose, type RouteCheck } from "./diagnose";
-export { RELAY_TOKEN_HEADER } from "./relay-call";
 export { EGRESS_ROUTE_HEADER } from "./types";
 
 export interface OpenAICall {

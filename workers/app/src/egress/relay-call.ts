@@ -3,6 +3,7 @@
  * The relay holds the key and talks to OpenAI; this side adds only the stage limits.
  */
 import type { Logger } from "../../../shared/log";
+import { RELAY_TOKEN_HEADER } from "../../../shared/relay-protocol";
 import type { EgressConfig } from "../config";
 import type { AppBindings } from "../env";
 import { afterSendError, errorName, routeBodyWatch } from "./after-send";
@@ -18,7 +19,6 @@ class HeadersTimeout extends Error {}
 const READ_BYTES = 64 * 1024;
 
 /** Header the relay checks when it has a RELAY_TOKEN; the relay never forwards it upstream. */
-export const RELAY_TOKEN_HEADER = "X-Relay-Token";
 
 /** Service bindings need an absolute URL; its host is never resolved. */
 const BINDING_ORIGIN = "https://relay.internal";

@@ -1,5 +1,7 @@
 import type { Logger } from "../../../shared/log";
-import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../../shared/read-limited";
+import { parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/openai-wire";
+import { readTextLimited } from "../../../shared/read-limited";
+import { RELAY_ERROR_TYPE, RELAY_REFUSAL_CODES, type RelayErrorCode } from "../../../shared/relay-protocol";
 import { retryAfterMs } from "../../../shared/retry-after";
 import { regionAdvice } from "../egress/region-advice";
 import { ApiError, misconfigured } from "../errors";
@@ -31,7 +33,7 @@ export async function upstreamFailure(res: Response, log: Logger): Promise<ApiEr
     upstream_message: err.message ? log.redact(err.message).slice(0, 300) : undefined,
   };
 
-  if (err.type === "relay_error") return relayFailure(res.status, err.code, err.message, log, fields);
+  if (err.type === RELAY_ERROR_TYPE) return relayFailure(res.status, err.code, err.message, log, fields);
 
   if (res.status === 403 && err.code === REGION_BLOCK_CODE) {
     const advice = regionAdvice(fields.egress_route);
@@ -102,7 +104,7 @@ function relayFailure(
   fields: Record<string, string | number | undefined>,
 ): ApiError {
   log.error("The relay refused the app's request", fields);
-  if (code === "relay_token_missing" || code === "relay_token_invalid" || code === "relay_private") {
+  if (RELAY_REFUSAL_CODES.includes(code as RelayErrorCode)) {
     return misconfigured("RELAY_TOKEN does not match the relay's");
   }
   if (code === "config_error") {
