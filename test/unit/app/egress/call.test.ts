@@ -6,8 +6,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type AppConfig, parseConfig } from "../../../../workers/app/src/config";
 import { sendToOpenAI } from "../../../../workers/app/src/egress";
+import { EgressFailure } from "../../../../workers/app/src/egress/types";
 import type { AppBindings } from "../../../../workers/app/src/env";
-import { ApiError } from "../../../../workers/app/src/errors";
+import { egressError } from "../../../../workers/app/src/failures/public";
 import type { LogFields, Logger } from "../../../../workers/shared/log";
 
 function recorder(): Logger & { lines: string[] } {
@@ -148,8 +149,9 @@ describe("sendToOpenAI over the RELAY binding", () => {
     const log = recorder();
     const res = await sendToOpenAI(bindings, config, post(log));
     const err = await res.text().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe("upstream_timeout");
+    expect(err).toBeInstanceOf(EgressFailure);
+    expect(err).toMatchObject({ kind: "body_idle", route: "relay-binding", mayBeBilled: true });
+    expect(egressError(err as EgressFailure).code).toBe("upstream_timeout");
     expect(log.lines.join("\n")).toContain("the answer stalled mid-body past the idle limit; not retried");
   });
 
@@ -167,14 +169,16 @@ describe("sendToOpenAI over the RELAY binding", () => {
     const { bindings, config } = setup(fetcher);
     const res = await sendToOpenAI(bindings, config, post(recorder()));
     const err = await res.arrayBuffer().catch((e: unknown) => e);
-    expect((err as ApiError).code).toBe("upstream_error");
+    expect(err).toMatchObject({ kind: "body_broken", mayBeBilled: true });
+    expect(egressError(err as EgressFailure).code).toBe("upstream_error");
   });
 
   it("slow headers: upstream_timeout after EGRESS_HEADERS_TIMEOUT_MS, 1 call", async () => {
     const { fetcher, calls } = relay(() => new Promise<Response>(() => {}));
     const { bindings, config } = setup(fetcher, { EGRESS_HEADERS_TIMEOUT_MS: "50" });
     const err = await sendToOpenAI(bindings, config, post(recorder())).catch((e: unknown) => e);
-    expect((err as ApiError).code).toBe("upstream_timeout");
+    expect(err).toMatchObject({ kind: "headers_timeout", mayBeBilled: true });
+    expect(egressError(err as EgressFailure).code).toBe("upstream_timeout");
     expect(calls).toHaveLength(1);
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiError } from "../../../../workers/app/src/errors";
+import { answerError } from "../../../../workers/app/src/failures/public";
+import { AnswerFailure } from "../../../../workers/app/src/openai-answer/failure";
 import { decodeBase64, imageBytes } from "../../../../workers/app/src/openai-answer/image-bytes";
 
 const encode = (data: Uint8Array) => btoa(Array.from(data, (b) => String.fromCharCode(b)).join(""));
@@ -57,12 +58,13 @@ describe("imageBytes", () => {
   });
 
   it.each([
-    ["undecodable base64", { b64_json: "%%%" }],
-    ["a URL that is not http(s)", { url: "file:///etc/passwd" }],
-    ["neither", {}],
-  ])("turns %s into upstream_error", async (_label, image) => {
+    ["undecodable base64", { b64_json: "%%%" }, "undecodable"],
+    ["a URL that is not http(s)", { url: "file:///etc/passwd" }, "download_failed"],
+    ["neither", {}, "download_failed"],
+  ])("turns %s into upstream_error", async (_label, image, kind) => {
     const err = await imageBytes(image, signal).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe("upstream_error");
+    expect(err).toBeInstanceOf(AnswerFailure);
+    expect((err as AnswerFailure).kind).toBe(kind);
+    expect(answerError(err as AnswerFailure).code).toBe("upstream_error");
   });
 });

@@ -21,7 +21,7 @@ import { callThroughRelay } from "./relay-call";
 import { MAX_RATE_LIMIT_RETRIES, STATUSES_TO_INSPECT, verdict } from "./retry";
 import type { EgressRoute } from "./routes";
 import { sleep } from "./timers";
-import { EGRESS_ROUTE_HEADER, NotSentError, type PreparedCall, RouteError } from "./types";
+import { EGRESS_ROUTE_HEADER, EgressFailure, type PreparedCall, RouteError } from "./types";
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -159,15 +159,12 @@ function tagged(route: EgressRoute, res: Response): Response {
 }
 
 /** Every route failed before the call left: nothing was billed; say which and why. */
-function noRouteLeft(unusable: RouteError[], log: Logger): NotSentError {
+function noRouteLeft(unusable: RouteError[], log: Logger): EgressFailure {
   log.error("No egress route could be used; the call was not sent", {
     routes: unusable.map((f) => f.route).join(", "),
     failures: unusable.map((f) => f.kind).join(", "),
   });
   const timedOut = unusable.length > 0 && unusable.every((f) => f.kind === "connect_timeout");
   const detail = unusable.map((f) => f.message).join("; ");
-  return new NotSentError(
-    timedOut ? "upstream_timeout" : "upstream_error",
-    `The image provider could not be reached: ${detail || "no egress route is configured"}.`,
-  );
+  return new EgressFailure(timedOut ? "not_sent_timeout" : "not_sent", undefined, detail);
 }

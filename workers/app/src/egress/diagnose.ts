@@ -11,13 +11,12 @@ import { readTextLimited } from "../../../shared/read-limited";
 import { RELAY_DIAGNOSTICS_PATH, RELAY_ERROR_TYPE, type RelayDiagnostics } from "../../../shared/relay-protocol";
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
 import { callThroughProxy } from "./proxy-call";
 import { regionAdvice } from "./region-advice";
 import { callThroughRelay } from "./relay-call";
 import { describeRoutes, type EgressRoute, type ProxyRoute } from "./routes";
 import type { PreparedCall } from "./types";
-import { RouteError } from "./types";
+import { EgressFailure, RouteError } from "./types";
 
 /** What one route's check found, in the shape /api/health reports. */
 export interface RouteCheck {
@@ -138,7 +137,7 @@ async function relayCheck(res: Response): Promise<Findings> {
 function failureWords(err: unknown, signal: AbortSignal, timeoutMs: number): { failure: string; error: string } {
   if (err instanceof RouteError) return { failure: err.kind, error: err.message };
   if (signal.aborted) return { failure: "timeout", error: `no answer within ${timeoutMs} ms` };
-  if (err instanceof ApiError && err.code === "upstream_timeout") {
+  if (err instanceof EgressFailure && (err.kind === "headers_timeout" || err.kind === "body_idle")) {
     return { failure: "timeout", error: "the connection opened, but no answer came in time" };
   }
   return { failure: "no_answer", error: "the connection broke before an answer came" };

@@ -25,7 +25,8 @@ export interface OpenAICall {
  * Sends a call to OpenAI's API over the configured egress routes (OPENAI_PROXY), with failover,
  * safe retries and per-stage time limits (see egress/call.ts). Resolves with the answer, whatever
  * its status, its body streaming, and `x-egress-route` naming the route that served it. Rejects
- * with an ApiError when no route could be used or the call failed after it was sent, or with the
+ * with an EgressFailure (egress/types.ts) when no route could be used or the call failed after it
+ * was sent (failures/public.ts words it for the client), or with the
  * signal's reason when `call.signal` aborts. Headers are built from scratch: nothing of the end
  * user's request (IP, country, cookies) is ever copied onto it.
  */

@@ -2,8 +2,6 @@
  * What the egress files share, so that none of them imports another for a type: the prepared
  * call, the route header, and the failures egress raises.
  */
-import { ApiError } from "../errors";
-
 /** Response header naming the route that served the call (never a credential). */
 export const EGRESS_ROUTE_HEADER = "x-egress-route";
 
@@ -38,7 +36,38 @@ export class RouteError extends Error {
 }
 
 /**
- * The call was never sent: every route was unusable before any byte left. Nothing reached
- * OpenAI, so nothing was billed (the budget gives the call's hold back).
+ * How a call through egress failed, as failures/public.ts turns it into the app's answer:
+ * - `not_sent`, `not_sent_timeout`: every route was unusable before any byte left (the second when
+ *   every one timed out connecting); nothing reached OpenAI.
+ * - `no_headers`, `headers_timeout`: sent, then the connection broke or no headers came in time.
+ * - `body_broken`, `body_idle`: the answer broke off, or stalled past the idle limit, mid-body.
  */
-export class NotSentError extends ApiError {}
+export type EgressFailureKind =
+  | "not_sent"
+  | "not_sent_timeout"
+  | "no_headers"
+  | "headers_timeout"
+  | "body_broken"
+  | "body_idle";
+
+/**
+ * A failed call, typed: what failed, on which route (undefined when no route was left), and
+ * whether OpenAI may have billed it (false only when the call provably never left; the budget
+ * then gives the call's hold back). `detail` is safe to show: route names and failures, never a
+ * credential.
+ */
+export class EgressFailure extends Error {
+  override name = "EgressFailure";
+
+  /** Whether OpenAI may have billed the call: anything after it left may have been. */
+  readonly mayBeBilled: boolean;
+
+  constructor(
+    readonly kind: EgressFailureKind,
+    readonly route: string | undefined,
+    readonly detail = "",
+  ) {
+    super(`egress ${kind}${route ? ` on ${route}` : ""}${detail ? `: ${detail}` : ""}`);
+    this.mayBeBilled = kind !== "not_sent" && kind !== "not_sent_timeout";
+  }
+}

@@ -3,10 +3,10 @@
  * R2. Knows no HTTP framework, so the Worker's handler and a Durable Object can both call it.
  */
 import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
-import { NotSentError } from "../egress/types";
+import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
-import { upstreamFailure } from "../openai-answer/errors";
+import { upstreamFailure } from "../failures/answer-status";
+import { AnswerFailure } from "../openai-answer/failure";
 import { imageBytes } from "../openai-answer/image-bytes";
 import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
@@ -54,7 +54,7 @@ export async function runJob(
       log: job.log,
     });
   } catch (err) {
-    if (err instanceof NotSentError) job.mayBeBilled = false;
+    if (err instanceof EgressFailure) job.mayBeBilled = err.mayBeBilled;
     throw err;
   }
   // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
@@ -74,7 +74,7 @@ export async function runJob(
     answer.images.map(async (image) => {
       const bytes = await imageBytes(image, signal, log);
       const type = sniffImageType(bytes);
-      if (!type) throw new ApiError("upstream_error", "The image provider sent data that is not an image.");
+      if (!type) throw new AnswerFailure("not_image");
       const stored = await storeImage(place.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
       return {
         url: new URL(`/api/images/${stored.name}`, place.origin).href,
@@ -105,15 +105,4 @@ export async function runJob(
 export function deadline(client: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean } {
   const timeout = AbortSignal.timeout(ms);
   return { signal: AbortSignal.any([client, timeout]), timedOut: () => timeout.aborted };
-}
-
-/** Any failure of a run as the app's error: ours as they are, the rest as timeout or upstream. */
-export function asApiError(err: unknown, job: Job, timedOut: boolean): ApiError {
-  if (err instanceof ApiError) return err;
-  if (timedOut) {
-    job.log.error("Image API did not answer in time", { timeout_ms: job.config.upstreamTimeoutMs });
-    return new ApiError("upstream_timeout", "The image provider took too long to answer. Try again.");
-  }
-  job.log.error("Image API call failed", { error: err instanceof Error ? err.name : "unknown" });
-  return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
 }

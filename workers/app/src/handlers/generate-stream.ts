@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import { EGRESS_ROUTE_HEADER } from "../egress";
 import type { AppEnv } from "../env";
 import { type ApiError, errorEnvelope } from "../errors";
+import { publicError } from "../failures/public";
 import type { Job } from "../generate/job";
-import { asApiError, deadline, type RunPlace, runJob } from "../generate/run";
+import { deadline, type RunPlace, runJob } from "../generate/run";
 import type { GenerateRequest } from "../generate/schema";
 import { sseWriter } from "../generate/sse-writer";
 import type { Admission } from "../guard/admission";
@@ -37,7 +38,7 @@ export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequ
       if (!admission.replay) await admission.succeeded(answer);
       await sse.send("completed", answer);
     } catch (err) {
-      const apiError: ApiError = asApiError(err, job, timedOut());
+      const apiError: ApiError = publicError(err, timedOut(), job.log, job.config.upstreamTimeoutMs);
       job.log.warn("Streamed generation ended with an error", { code: apiError.code });
       await admission.failed();
       await sse.send("error", errorEnvelope(apiError, job.requestId));

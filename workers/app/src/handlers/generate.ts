@@ -8,8 +8,9 @@ import * as z from "zod/mini";
 import { getConfig } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { publicError } from "../failures/public";
 import { type GenerateAnswer, type Job, prepareJob } from "../generate/job";
-import { asApiError, deadline, runJob } from "../generate/run";
+import { deadline, runJob } from "../generate/run";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
 import { type Admission, admit } from "../guard/admission";
 import { placeOf, streamGeneration, wantsStream } from "./generate-stream";
@@ -48,7 +49,7 @@ export async function generateImage(
   try {
     answer = await runJob(placeOf(c), job, req, signal);
   } catch (err) {
-    const apiError = asApiError(err, job, timedOut());
+    const apiError = publicError(err, timedOut(), job.log, job.config.upstreamTimeoutMs);
     await admission.failed();
     throw apiError;
   }

@@ -1,7 +1,7 @@
 import type { Logger } from "../../../shared/log";
-import { ApiError } from "../errors";
 import { sniffImageType } from "../storage/images";
 import { downloadRefusal } from "./download-target";
+import { AnswerFailure } from "./failure";
 import type { AnswerImage } from "./images-response";
 
 /** Largest image we download from a URL answer (DALL-E's are a few MB). */
@@ -12,8 +12,7 @@ const MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
  * status, size, not an image): different words would tell whoever chose the URL what it hit.
  * The cause goes to the log.
  */
-const downloadFailed = () =>
-  new ApiError("upstream_error", "The image provider's image could not be downloaded. Try again.");
+const downloadFailed = () => new AnswerFailure("download_failed");
 
 class DownloadRefused extends Error {}
 
@@ -38,7 +37,7 @@ export async function imageBytes(image: AnswerImage, signal: AbortSignal, log?: 
     try {
       return decodeBase64(image.b64_json);
     } catch {
-      throw new ApiError("upstream_error", "The image provider sent an image that could not be decoded.");
+      throw new AnswerFailure("undecodable");
     }
   }
   try {

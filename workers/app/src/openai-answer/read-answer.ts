@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { Logger } from "../../../shared/log";
-import { ApiError } from "../errors";
+import { EgressFailure } from "../egress/types";
+import { AnswerFailure } from "./failure";
 import {
   AnswerTooLarge,
   DEFAULT_IMAGE_CAPACITY,
@@ -40,7 +41,7 @@ const completedEvent = z.looseObject({
   revised_prompt: z.optional(z.string()),
 });
 
-const unreadable = () => new ApiError("upstream_error", "The image provider sent an answer that could not be read.");
+const unreadable = () => new AnswerFailure("unreadable");
 
 /** One event's JSON data checked against its schema; anything else is an unreadable answer. */
 function decode<T>(schema: z.ZodMiniType<T>, data: string): T {
@@ -55,12 +56,12 @@ function decode<T>(schema: z.ZodMiniType<T>, data: string): T {
   return parsed.data;
 }
 
-/** Failures of reading an answer as the app's errors; the body's own (idle limit, cut) as they are. */
-function readFailure(err: unknown, log: Logger): ApiError {
-  if (err instanceof ApiError) return err;
+/** Failures of reading an answer, typed; the body's own (idle limit, cut) as they are. */
+function readFailure(err: unknown, log: Logger): Error {
+  if (err instanceof EgressFailure || err instanceof AnswerFailure) return err;
   if (err instanceof AnswerTooLarge) {
     log.error("Image API answer is too large", { issue: err.message });
-    return new ApiError("upstream_error", "The image provider sent an answer larger than this server accepts.");
+    return new AnswerFailure("too_large");
   }
   if (err instanceof UnreadableAnswer) log.error("Image API answer could not be read", { issue: err.message });
   return unreadable();
@@ -144,7 +145,7 @@ async function readStreamedAnswer(
         log.error("Image API stream ended with an error", {
           detail: log.redact(event.data.slice(0, 4096)).slice(0, 300),
         });
-        throw new ApiError("upstream_error", "The image provider failed while generating. Try again.");
+        throw new AnswerFailure("stream_error");
       }
     }
   } catch (err) {

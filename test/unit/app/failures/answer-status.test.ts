@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { ApiError } from "../../../../workers/app/src/errors";
-import { retryAfterSeconds, upstreamFailure } from "../../../../workers/app/src/openai-answer/errors";
+import { retryAfterSeconds, upstreamFailure } from "../../../../workers/app/src/failures/answer-status";
 import { createLogger } from "../../../../workers/shared/log";
 
 const log = createLogger("app", { request_id: "req_test" });
