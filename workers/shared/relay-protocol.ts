@@ -38,6 +38,9 @@ export const RELAY_REFUSAL_CODES: readonly RelayErrorCode[] = [
   "relay_private",
 ];
 
+/** How the relay's config_error message starts; the words after it name the bad settings. */
+export const RELAY_MISCONFIGURED_PREFIX = "The relay is misconfigured: ";
+
 /** The relay's verdict on one egress path, or on itself. */
 export type RelayVerdict = "ok" | "region_blocked" | "unreachable" | "misconfigured";
 

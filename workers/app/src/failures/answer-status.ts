@@ -1,7 +1,12 @@
 import type { Logger } from "../../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/openai-wire";
 import { readTextLimited } from "../../../shared/read-limited";
-import { RELAY_ERROR_TYPE, RELAY_REFUSAL_CODES, type RelayErrorCode } from "../../../shared/relay-protocol";
+import {
+  RELAY_ERROR_TYPE,
+  RELAY_MISCONFIGURED_PREFIX,
+  RELAY_REFUSAL_CODES,
+  type RelayErrorCode,
+} from "../../../shared/relay-protocol";
 import { retryAfterMs } from "../../../shared/retry-after";
 import { regionAdvice } from "../egress/region-advice";
 import { ApiError, misconfigured } from "../errors";
@@ -19,6 +24,7 @@ export function retryAfterSeconds(headers: Headers): number {
  * Turns a non-2xx answer from the relay (its own errors or OpenAI's, passed through) into the
  * app's error. Upstream messages reach the end user only for 400s, where they describe the
  * user's own input; auth and account problems get our own words and go to the log instead.
+ * Long because it is a table: one branch per kind of answer, in the order they are tried.
  */
 export async function upstreamFailure(res: Response, log: Logger): Promise<ApiError> {
   const text = await readTextLimited(res.body, MAX_ERROR_BODY);
@@ -109,7 +115,8 @@ function relayFailure(
   }
   if (code === "config_error") {
     // The relay's message names its bad settings (never their values).
-    const detail = (message ?? "").replace(/^The relay is misconfigured: /, "");
+    const text = message ?? "";
+    const detail = text.startsWith(RELAY_MISCONFIGURED_PREFIX) ? text.slice(RELAY_MISCONFIGURED_PREFIX.length) : text;
     return misconfigured(`the relay's own settings: ${log.redact(detail).slice(0, 300) || "see its logs"}`);
   }
   if (status === 404 || status === 405) {

@@ -2,12 +2,15 @@
  * Running one job: the call to OpenAI through egress, reading its answer, keeping the images in
  * R2. Knows no HTTP framework, so the Worker's handler and a Durable Object can both call it.
  */
+
+import type { Logger } from "../../../shared/log";
 import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
 import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
 import { upstreamFailure } from "../failures/answer-status";
 import { AnswerFailure } from "../openai-answer/failure";
 import { imageBytes } from "../openai-answer/image-bytes";
+import type { AnswerImage } from "../openai-answer/images-response";
 import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
 import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
 import { type GenerateAnswer, type Job, upstreamBody } from "./job";
@@ -70,19 +73,7 @@ export async function runJob(
   }
   const answer = await readAnswer(res, log, onPartial);
 
-  const images = await Promise.all(
-    answer.images.map(async (image) => {
-      const bytes = await imageBytes(image, signal, log);
-      const type = sniffImageType(bytes);
-      if (!type) throw new AnswerFailure("not_image");
-      const stored = await storeImage(place.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
-      return {
-        url: new URL(`/api/images/${stored.name}`, place.origin).href,
-        ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
-        bytes: stored.bytes,
-      };
-    }),
-  );
+  const images = await keepImages(place, job, answer.images, signal, log);
 
   const usage = answer.usage;
   log.info("Image generation completed successfully", {
@@ -99,6 +90,26 @@ export async function runJob(
     images: images.map(({ bytes: _bytes, ...image }) => image),
     ...(usage ? { usage } : {}),
   };
+}
+
+/**
+ * Each image of the answer as bytes (decoded or downloaded), checked to be an image, kept in R2,
+ * and named by a URL on our own origin.
+ */
+async function keepImages(place: RunPlace, job: Job, images: AnswerImage[], signal: AbortSignal, log: Logger) {
+  return Promise.all(
+    images.map(async (image) => {
+      const bytes = await imageBytes(image, signal, log);
+      const type = sniffImageType(bytes);
+      if (!type) throw new AnswerFailure("not_image");
+      const stored = await storeImage(place.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
+      return {
+        url: new URL(`/api/images/${stored.name}`, place.origin).href,
+        ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
+        bytes: stored.bytes,
+      };
+    }),
+  );
 }
 
 /** Aborts on the client's disconnect or after the configured time, whichever comes first. */
