@@ -4,11 +4,10 @@
  * length-delimited or chunked body is an error, never a silently shorter body.
  */
 import { describe, expect, it } from "vitest";
+import { ByteSource, Http1Error } from "../../../../workers/app/src/egress/byte-source";
 import {
-  ByteSource,
   bodyFraming,
   encodeChunk,
-  Http1Error,
   LAST_CHUNK,
   readBody,
   readResponseHead,

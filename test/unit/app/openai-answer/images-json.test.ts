@@ -1,10 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  AnswerTooLarge,
-  readImagesJson,
-  UnreadableAnswer,
-} from "../../../../workers/app/src/openai-answer/images-json";
+import { AnswerTooLarge, UnreadableAnswer } from "../../../../workers/app/src/openai-answer/failure";
+import { readImagesJson } from "../../../../workers/app/src/openai-answer/images-json";
 
 /** A body made of the given byte pieces, as the runtime would deliver them. */
 function bodyOf(pieces: Uint8Array[]): ReadableStream<Uint8Array> {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AnswerTooLarge, UnreadableAnswer } from "../../../../workers/app/src/openai-answer/images-json";
+import { AnswerTooLarge, UnreadableAnswer } from "../../../../workers/app/src/openai-answer/failure";
 import { type ParseOptions, parseSSE, type ServerSentEvent } from "../../../../workers/app/src/openai-answer/sse";
 
 /** A body made of the given pieces, as the runtime would deliver them. */

@@ -25,6 +25,12 @@ import { EGRESS_ROUTE_HEADER, EgressFailure, type PreparedCall, RouteError } fro
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+/**
+ * The loop described at the top of this file. Long (one function, ~120 lines) on purpose: every
+ * decision (fail over, retry in place, give up) reads the same state (the routes left, retries,
+ * time spent, a kept refusal); split, that state would travel between functions and the order of
+ * the decisions would no longer be readable in one place.
+ */
 export async function sendCall(
   env: AppBindings,
   config: AppConfig,

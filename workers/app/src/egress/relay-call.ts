@@ -18,11 +18,14 @@ class HeadersTimeout extends Error {}
 /** Largest read from the relay's answer (see below). */
 const READ_BYTES = 64 * 1024;
 
-/** Header the relay checks when it has a RELAY_TOKEN; the relay never forwards it upstream. */
-
 /** Service bindings need an absolute URL; its host is never resolved. */
 const BINDING_ORIGIN = "https://relay.internal";
 
+/**
+ * One call through the relay (its service binding or its URL), with the headers' time limit and
+ * the body watched for stalls and breaks. Long because the stages share one timer and one abort
+ * controller; split, each part would need them passed back and forth.
+ */
 export async function callThroughRelay(
   env: AppBindings,
   route: BindingRoute | RelayUrlRoute,

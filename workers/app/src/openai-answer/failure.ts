@@ -24,3 +24,9 @@ export class AnswerFailure extends Error {
     super(`OpenAI's answer: ${kind}`);
   }
 }
+
+/** The scanner's (images-json.ts, sse.ts) own: the text is not the JSON it should be. */
+export class UnreadableAnswer extends Error {}
+
+/** The scanner's own: the answer is past the size this server accepts. */
+export class AnswerTooLarge extends Error {}

@@ -12,14 +12,14 @@
  * go through it.
  */
 
+import { Base64Sink } from "./base64-sink";
+import { AnswerTooLarge, UnreadableAnswer } from "./failure";
+
 export interface ImagesJson {
   /** The answer with every `b64_json` value replaced by `"#<n>"` (n: index into `images`). */
   value: unknown;
   images: Uint8Array[];
 }
-
-export class UnreadableAnswer extends Error {}
-export class AnswerTooLarge extends Error {}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -30,53 +30,6 @@ const KEY = "b64_json";
 const MAX_REST_CHARS = 1024 * 1024;
 /** First image buffer when nothing says how large the image is. */
 export const DEFAULT_IMAGE_CAPACITY = 1024 * 1024;
-
-type SetFromBase64 = (
-  text: string,
-  options?: { lastChunkHandling?: "loose" | "strict" | "stop-before-partial" },
-) => { read: number; written: number };
-
-/** Decodes one base64 value arriving in pieces into a buffer that grows when it must. */
-class Base64Sink {
-  private buffer: Uint8Array;
-  private written = 0;
-  private carry = "";
-
-  constructor(capacity: number) {
-    this.buffer = new Uint8Array(Math.max(capacity, 1024));
-  }
-
-  write(text: string, last: boolean): void {
-    let input = this.carry + text;
-    for (;;) {
-      const room = this.buffer.subarray(this.written);
-      const setFromBase64 = (room as unknown as { setFromBase64: SetFromBase64 }).setFromBase64;
-      let result: { read: number; written: number };
-      try {
-        result = setFromBase64.call(room, input, { lastChunkHandling: last ? "loose" : "stop-before-partial" });
-      } catch {
-        throw new UnreadableAnswer("an image's base64 could not be decoded");
-      }
-      this.written += result.written;
-      input = input.slice(result.read);
-      if (input.length === 0) break;
-      // A group of 4 characters needs at most 3 bytes: with that much room left, the decoder
-      // stopped before a partial group, which waits for the next piece (or is an error at the end).
-      if (room.length - result.written >= 3) {
-        if (last) throw new UnreadableAnswer("an image's base64 ended with a partial group");
-        break;
-      }
-      const grown = new Uint8Array(this.buffer.length * 2);
-      grown.set(this.buffer.subarray(0, this.written));
-      this.buffer = grown;
-    }
-    this.carry = input;
-  }
-
-  bytes(): Uint8Array {
-    return this.buffer.subarray(0, this.written);
-  }
-}
 
 /**
  * The incremental scanner: `push` decoded text as it comes, then `end` for the JSON text with
@@ -101,6 +54,11 @@ export class ImagesJsonScanner {
   /** `capacity`: bytes of the first image's buffer (it grows if that is too small). */
   constructor(private readonly capacity: number = DEFAULT_IMAGE_CAPACITY) {}
 
+  /**
+   * Feeds the next piece of the answer's text. One loop over characters, long on purpose: it is
+   * the scanner's state machine, run once per character of up to tens of MiB, where a call per
+   * state would cost measurably (bench).
+   */
   push(text: string): void {
     const n = text.length;
     let i = 0;

@@ -1,14 +1,8 @@
 import * as z from "zod/mini";
 import type { Logger } from "../../../shared/log";
 import { EgressFailure } from "../egress/types";
-import { AnswerFailure } from "./failure";
-import {
-  AnswerTooLarge,
-  DEFAULT_IMAGE_CAPACITY,
-  type ImagesJson,
-  readImagesJson,
-  UnreadableAnswer,
-} from "./images-json";
+import { AnswerFailure, AnswerTooLarge, UnreadableAnswer } from "./failure";
+import { DEFAULT_IMAGE_CAPACITY, type ImagesJson, readImagesJson } from "./images-json";
 import { type AnswerImage, imagesResponseSchema } from "./images-response";
 import { previewUrl } from "./preview";
 import { parseSSE } from "./sse";

@@ -1,4 +1,5 @@
-import { AnswerTooLarge, DEFAULT_IMAGE_CAPACITY, ImagesJsonScanner } from "./images-json";
+import { AnswerTooLarge } from "./failure";
+import { DEFAULT_IMAGE_CAPACITY, ImagesJsonScanner } from "./images-json";
 
 /** One server-sent event: its name ("message" when unnamed) and its data lines joined. */
 export interface ServerSentEvent {
@@ -90,6 +91,8 @@ export async function* parseSSE(
     scanner = undefined;
   };
 
+  // One piece of the stream, line by line: the parser's state machine in one loop, long on
+  // purpose (it runs per line of base64-heavy events, where a call per state costs).
   const take = (input: string) => {
     // CRLF and LF line ends both occur; dropping every CR can't split a CRLF across pieces.
     const text = input.includes("\r") ? input.replaceAll("\r", "") : input;
