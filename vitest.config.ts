@@ -14,7 +14,18 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            miniflare: { compatibilityDate: "2026-11-01", r2Buckets: ["IMAGES"] },
+            // The app's entry as `main`, so that its guard Durable Objects (exported there) can be
+            // hosted and driven with runInDurableObject (test/unit/app/guard/*-object.test.ts).
+            main: "./workers/app/src/index.ts",
+            miniflare: {
+              compatibilityDate: "2026-11-01",
+              r2Buckets: ["IMAGES"],
+              durableObjects: {
+                CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
+                BUDGET: { className: "BudgetLedger", useSQLite: true },
+                IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
+              },
+            },
           }),
         ],
         test: { name: "unit", include: ["test/unit/**/*.test.ts"] },

@@ -14,6 +14,7 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RELAY_DIAGNOSTICS_PATH, RELAY_TOKEN_HEADER } from "../workers/shared/relay-protocol.ts";
 import { explainApp, explainNoAnswer, explainRelay, type Finding } from "./doctor/explain.ts";
 import { runningAppUrl } from "./start/app-url.ts";
 import { readSettingsFile } from "./start/settings.ts";
@@ -21,14 +22,13 @@ import { readSettingsFile } from "./start/settings.ts";
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 const LOCAL_APP = "http://localhost:8787";
 const APP_PATH = "/api/health";
-const RELAY_PATH = "/_relay/diagnostics";
 /** The relay's probes take up to 10 s, the app's wait for the relay up to 25 s. */
 const TIMEOUT_MS = 45_000;
 
 const USAGE = `Usage: npm run doctor -- [--app <url> | --relay <url> | <url>]
   (nothing)        check the app of the running npm start, on whatever port it uses (else ${LOCAL_APP})
   --app <url>      check an app through its ${APP_PATH}
-  --relay <url>    check a relay through its ${RELAY_PATH} (X-Relay-Token from RELAY_TOKEN)
+  --relay <url>    check a relay through its ${RELAY_DIAGNOSTICS_PATH} (X-Relay-Token from RELAY_TOKEN)
   <url>            an app when the URL ends in ${APP_PATH}, a relay otherwise`;
 
 interface Target {
@@ -53,7 +53,7 @@ function endpoint(kind: Target["kind"], given: string): string {
   // The relay answers at its root; a pasted client baseURL (".../v1") means the same relay.
   const suffix = kind === "app" ? /\/api\/health\/?$|\/+$/ : /\/_relay\/diagnostics\/?$|\/v1\/?$|\/+$/;
   const base = url.origin + url.pathname.replace(suffix, "");
-  return base + (kind === "app" ? APP_PATH : RELAY_PATH);
+  return base + (kind === "app" ? APP_PATH : RELAY_DIAGNOSTICS_PATH);
 }
 
 function parseArgs(argv: readonly string[]): Target {
@@ -97,14 +97,16 @@ function describeError(err: unknown): string {
 async function check(target: Target): Promise<Finding> {
   const { token, source } = target.kind === "relay" ? relayToken() : {};
   if (target.kind === "relay") {
-    console.log(`Relay diagnostics: ${target.url} (X-Relay-Token: ${source ? `RELAY_TOKEN from ${source}` : "none"})`);
+    console.log(
+      `Relay diagnostics: ${target.url} (${RELAY_TOKEN_HEADER}: ${source ? `RELAY_TOKEN from ${source}` : "none"})`,
+    );
   } else {
     console.log(`App health: ${target.url}`);
   }
   let res: Response;
   try {
     res = await fetch(target.url, {
-      headers: { accept: "application/json", ...(token ? { "x-relay-token": token } : {}) },
+      headers: { accept: "application/json", ...(token ? { [RELAY_TOKEN_HEADER]: token } : {}) },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {

@@ -7,10 +7,11 @@
  * uses (default) or on the deployed namespace with --remote, through wrangler's own KV commands.
  */
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256Hex } from "../workers/shared/sha256.ts";
 import { describeToken, hashOf, selectForRevoke, type TokenEntry } from "./tokens/revoke.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,7 +68,7 @@ const where = remote
 
 if (command === "add" && target) {
   const token = `img_${randomBytes(32).toString("base64url")}`;
-  const hash = createHash("sha256").update(token).digest("hex");
+  const hash = await sha256Hex(token);
   wrangler(["key", "put", PREFIX + hash, JSON.stringify({ name: target, created: new Date().toISOString() })]);
   console.log(`Added token "${target}" to ${where}. It is shown only now; store it safely:\n\n  ${token}\n`);
   console.log(`Callers send: Authorization: Bearer ${token.slice(0, 8)}…`);

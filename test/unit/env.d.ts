@@ -2,5 +2,8 @@
 declare namespace Cloudflare {
   interface Env {
     IMAGES: R2Bucket;
+    CLIENT_LIMITS: DurableObjectNamespace<import("../../workers/app/src/index").ClientLimiter>;
+    BUDGET: DurableObjectNamespace<import("../../workers/app/src/index").BudgetLedger>;
+    IDEMPOTENCY: DurableObjectNamespace<import("../../workers/app/src/index").IdempotencyStore>;
   }
 }

@@ -3,6 +3,8 @@
  * steps. Pure functions (no network, no process), so tests can feed them any answer. Only
  * selected fields are ever echoed: never a header, a token or a key.
  */
+
+import type { RelayDiagnostics, RelayPathReport } from "../../workers/shared/relay-protocol.ts";
 import {
   type Finding,
   isObject,
@@ -18,23 +20,12 @@ import {
 export { explainApp } from "./explain-app.ts";
 export type { Finding } from "./words.ts";
 
-interface PathReport {
-  verdict?: string;
-  egress_location?: string | null;
-  egress_colo?: string | null;
-  upstream_answered?: boolean;
-  models_status?: number | null;
-  key_accepted?: boolean | null;
-}
-
-interface Diagnostics {
-  verdict?: string;
-  relay?: { colo?: string | null; placement?: string | null };
-  key_configured?: boolean;
-  placed?: PathReport;
+/** Every field optional: the relay asked may be an older or newer version than this doctor. */
+type PathReport = Partial<RelayPathReport>;
+type Diagnostics = Partial<Omit<RelayDiagnostics, "placed" | "fallback">> & {
+  placed?: PathReport | null;
   fallback?: (PathReport & { location?: string }) | null;
-  problems?: Array<{ setting?: string; problem?: string }>;
-}
+};
 
 /** "DE (FRA)", "DE", or a fallback when OpenAI's edge did not say. */
 function where(p: PathReport | undefined): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseOpenAIError, readTextLimited } from "../../../workers/shared/read-limited";
+import { readTextLimited } from "../../../workers/shared/read-limited";
 
 /** A stream of the given chunks that records whether it was cancelled. */
 function chunked(chunks: Uint8Array[]) {
@@ -44,47 +44,5 @@ describe("readTextLimited", () => {
     const bytes = utf8("a€b");
     const { stream } = chunked([bytes.slice(0, 2), bytes.slice(2, 4), bytes.slice(4)]);
     expect(await readTextLimited(stream, 100)).toBe("a€b");
-  });
-});
-
-describe("parseOpenAIError", () => {
-  it("reads OpenAI's error document", () => {
-    const text = JSON.stringify({
-      error: { message: "Bad size.", type: "invalid_request_error", param: "size", code: "invalid_value" },
-    });
-    expect(parseOpenAIError(text)).toEqual({
-      message: "Bad size.",
-      type: "invalid_request_error",
-      param: "size",
-      code: "invalid_value",
-    });
-  });
-
-  it("drops fields that are not strings", () => {
-    const text = JSON.stringify({ error: { message: 5, type: ["x"], param: null, code: { a: 1 } } });
-    expect(parseOpenAIError(text)).toEqual({
-      message: undefined,
-      type: undefined,
-      param: undefined,
-      code: undefined,
-    });
-  });
-
-  it.each([
-    null,
-    "",
-    "not json",
-    "<html>502 Bad Gateway</html>",
-    "{",
-    "null",
-    "42",
-    '"error"',
-    "[]",
-    "{}",
-    '{"error":null}',
-    '{"error":"rate limited"}',
-    '{"error":7}',
-  ])("gives an empty object for %j", (text) => {
-    expect(parseOpenAIError(text)).toEqual({});
   });
 });

@@ -1,21 +1,16 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { validator } from "hono/validator";
-import * as z from "zod/mini";
 import type { AppEnv } from "./env";
 import { ApiError, type ErrorCode, errorEnvelope } from "./errors";
-import { generateImage, prepareJob } from "./generate/handler";
-import { describeIssue, generateRequestSchema } from "./generate/schema";
-import { streamGeneration, wantsStream } from "./generate/stream";
 import { identifyClient } from "./guard/access";
-import { admit } from "./guard/admission";
 import { apiCors } from "./guard/cors";
+import { clientConfig } from "./handlers/config";
+import { generate, validGenerateRequest } from "./handlers/generate";
+import { health } from "./handlers/health";
+import { serveImage } from "./handlers/images";
 import { limitBody, requireJson } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
-import { clientConfig } from "./routes/config";
-import { health } from "./routes/health";
-import { serveImage } from "./routes/images";
 
 const app = new Hono<AppEnv>();
 
@@ -32,25 +27,7 @@ app.use(
 );
 
 app.use("/api/*", apiCors());
-app.post(
-  "/api/generate/image",
-  identifyClient(),
-  requireJson(),
-  limitBody(),
-  validator("json", (body) => {
-    const result = z.safeParse(generateRequestSchema, body);
-    if (result.success) return result.data;
-    const { param, message } = describeIssue(result.error);
-    throw new ApiError("invalid_request", message, { param });
-  }),
-  async (c) => {
-    const req = c.req.valid("json");
-    const streaming = wantsStream(c, req);
-    const job = prepareJob(c, req, streaming);
-    const admission = await admit(c, job, req);
-    return streaming ? streamGeneration(c, job, req, admission) : generateImage(c, job, req, admission);
-  },
-);
+app.post("/api/generate/image", identifyClient(), requireJson(), limitBody(), validGenerateRequest, generate);
 app.get("/api/images/:name", serveImage);
 app.get("/api/health", health);
 app.get("/api/config", clientConfig);

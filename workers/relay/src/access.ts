@@ -1,8 +1,8 @@
+import { RELAY_TOKEN_HEADER, type RelayErrorCode } from "../../shared/relay-protocol";
+import { sha256 } from "../../shared/sha256";
 import type { RelayEnv } from "./env";
 
-export type AccessDecision = { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
-
-export const RELAY_TOKEN_HEADER = "X-Relay-Token";
+export type AccessDecision = { ok: true } | { ok: false; status: 401 | 403; code: RelayErrorCode; message: string };
 
 /**
  * Who may use the relay. With RELAY_TOKEN set, every caller must present it. Without it the relay
@@ -43,10 +43,6 @@ export async function checkAccess(request: Request, env: RelayEnv): Promise<Acce
  * content nor the length of the secret leaks through timing.
  */
 export async function tokensEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
+  const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }

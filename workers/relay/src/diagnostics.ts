@@ -1,4 +1,5 @@
-import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/read-limited";
+import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/openai-wire";
+import type { RelayDiagnostics, RelayPathReport, RelayVerdict } from "../../shared/relay-protocol";
 import type { RelayEnv } from "./env";
 import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
 import type { Operator } from "./headers";
@@ -12,8 +13,6 @@ const PROBE_TIMEOUT_MS = 10_000;
  * the models probe below, answered by OpenAI itself, decides when it gets an answer.
  */
 const REFUSED_COUNTRIES = new Set(["RU", "BY", "CN", "HK", "MO", "IR", "KP", "SY", "CU"]);
-
-export type Verdict = "ok" | "region_blocked" | "unreachable" | "misconfigured";
 
 interface Trace {
   loc?: string;
@@ -62,9 +61,9 @@ async function probeModels(send: Fetcher, base: string, operator: Operator) {
 }
 
 /** Everything an operator needs to know about one egress path, with a verdict. */
-async function checkPath(send: Fetcher, operator: Operator, base: string) {
+async function checkPath(send: Fetcher, operator: Operator, base: string): Promise<RelayPathReport> {
   const [seen, models] = await Promise.all([trace(send, base), probeModels(send, base, operator)]);
-  let verdict: Verdict;
+  let verdict: RelayVerdict;
   if (!seen && !models) verdict = "unreachable";
   else if (models?.regionBlocked || (models === undefined && REFUSED_COUNTRIES.has(seen?.loc ?? ""))) {
     verdict = "region_blocked";
@@ -82,7 +81,7 @@ async function checkPath(send: Fetcher, operator: Operator, base: string) {
 }
 
 /**
- * GET /_relay/diagnostics: where the relay runs, where its calls leave from as OpenAI sees them,
+ * GET RELAY_DIAGNOSTICS_PATH: where the relay runs, where its calls leave from as OpenAI sees them,
  * and a verdict. Always 200 when the relay itself works; the verdict carries the bad news.
  */
 export async function diagnostics(request: Request, env: RelayEnv): Promise<Response> {
@@ -92,13 +91,13 @@ export async function diagnostics(request: Request, env: RelayEnv): Promise<Resp
   if (!settings) {
     // Nothing is probed with settings that calls would refuse; the problems say what to fix.
     return Response.json({
-      verdict: "misconfigured",
+      verdict: "misconfigured" as const,
       relay,
       key_configured: Boolean(env.OPENAI_API_KEY),
       problems,
       placed: null,
       fallback: null,
-    });
+    } satisfies RelayDiagnostics);
   }
   const base = settings.openaiBaseUrl;
   const operator = operatorOf(env, settings);
@@ -113,5 +112,5 @@ export async function diagnostics(request: Request, env: RelayEnv): Promise<Resp
     key_configured: Boolean(env.OPENAI_API_KEY),
     placed,
     fallback: viaFallback ? { location: FALLBACK_LOCATION, ...viaFallback } : null,
-  });
+  } satisfies RelayDiagnostics);
 }

@@ -1,12 +1,13 @@
 import type { Logger } from "../../shared/log";
-import { parseOpenAIError, REGION_BLOCK_CODE, readTextLimited } from "../../shared/read-limited";
+import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/openai-wire";
+import { readTextLimited } from "../../shared/read-limited";
 import { retryAfterMs } from "../../shared/retry-after";
+import type { ForwardedPath } from "./endpoints";
 import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { FALLBACK_LOCATION, fallbackEgress, fallbackEnabled } from "./fallback";
 import { buildDownstreamHeaders, buildUpstreamHeaders } from "./headers";
 import { countedBody, declaredLength } from "./limits";
-import type { ForwardedPath } from "./routes";
 import { operatorOf, type RelaySettings } from "./settings";
 
 /** Error bodies read to recognise a region block; OpenAI's are a few hundred bytes. */
@@ -23,6 +24,8 @@ export const KEEP_BODY_BYTES = 1024 * 1024;
  * parameters we don't know survive), and the answer comes back as a stream: status, body and the
  * allowlisted headers. Only a 403 is read here, to recognise a region block and resend the call
  * from the fallback location (a refused call was not billed, so sending it again is safe).
+ * Long because the relay's hottest path is kept in one function: the body, the timer and the
+ * fallback decision share state, and every extra call and closure shows in the bench.
  */
 export async function forward(
   request: Request,

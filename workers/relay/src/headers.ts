@@ -1,4 +1,4 @@
-import { passedHeaderRecord } from "../../shared/openai-headers";
+import { passedHeaderRecord } from "../../shared/openai-wire";
 
 /**
  * Header policy. Upstream headers are built from an allowlist, never copied: whatever identifies

@@ -3,11 +3,11 @@ import { redactorFor } from "../../shared/redact";
 import { requestIdFrom } from "../../shared/request-id";
 import { checkAccess } from "./access";
 import { diagnostics } from "./diagnostics";
+import { matchEndpoint, rawPath } from "./endpoints";
 import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { forward } from "./forward";
 import { contentTypeAllowed, headersTooLarge } from "./limits";
-import { matchRoute, rawPath } from "./routes";
 import { misconfiguredMessage, relaySettings } from "./settings";
 
 export { EgressFallback } from "./fallback";
@@ -23,13 +23,13 @@ export default {
     const log = createLogger("relay", { request_id: requestId }, redactorFor([env.OPENAI_API_KEY, env.RELAY_TOKEN]));
     // The path exactly as sent. `new URL()` would resolve ".." and "%2e%2e" first and so let
     // "/v1/images/../images/generations" through; the raw text never matches such tricks.
-    const route = matchRoute(request.method, rawPath(request.url));
+    const endpoint = matchEndpoint(request.method, rawPath(request.url));
 
-    if (route.kind === "not_found") {
+    if (endpoint.kind === "not_found") {
       return relayError(404, "not_found", "Unknown path. The relay forwards only the Images API.", requestId);
     }
-    if (route.kind === "method_not_allowed") {
-      return relayError(405, "method_not_allowed", `Use ${route.allow}.`, requestId, { Allow: route.allow });
+    if (endpoint.kind === "method_not_allowed") {
+      return relayError(405, "method_not_allowed", `Use ${endpoint.allow}.`, requestId, { Allow: endpoint.allow });
     }
     if (headersTooLarge(request.headers)) {
       return relayError(431, "headers_too_large", "Request headers are too large.", requestId);
@@ -41,9 +41,9 @@ export default {
       return relayError(access.status, access.code, access.message, requestId);
     }
 
-    if (route.kind === "diagnostics") return diagnostics(request, env);
+    if (endpoint.kind === "diagnostics") return diagnostics(request, env);
 
-    if (!contentTypeAllowed(route.path, request.headers.get("content-type"))) {
+    if (!contentTypeAllowed(endpoint.path, request.headers.get("content-type"))) {
       return relayError(415, "unsupported_media_type", "Wrong Content-Type for this endpoint.", requestId);
     }
     // A bad setting is a clear error on every call that needs the settings, never a fallback.
@@ -52,6 +52,6 @@ export default {
       log.error("Configuration error", { settings: problems.map((p) => p.setting).join(", ") });
       return relayError(500, "config_error", misconfiguredMessage(problems), requestId);
     }
-    return forward(request, route.path, env, settings, requestId, log);
+    return forward(request, endpoint.path, env, settings, requestId, log);
   },
 } satisfies ExportedHandler<RelayEnv>;

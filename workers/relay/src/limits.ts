@@ -1,4 +1,4 @@
-import type { ForwardedPath } from "./routes";
+import type { ForwardedPath } from "./endpoints";
 
 /**
  * Request checks that cost nothing and run before any upstream call: header sizes, declared

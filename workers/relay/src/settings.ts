@@ -1,3 +1,4 @@
+import { RELAY_MISCONFIGURED_PREFIX } from "../../shared/relay-protocol";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, type RelayEnv } from "./env";
 import type { Operator } from "./headers";
 
@@ -108,5 +109,5 @@ export const operatorOf = (env: RelayEnv, settings: RelaySettings): Operator => 
 
 /** "The relay is misconfigured: A must be …; B must be …." */
 export function misconfiguredMessage(problems: readonly RelayProblem[]): string {
-  return `The relay is misconfigured: ${problems.map((p) => `${p.setting} ${p.problem}`).join("; ")}.`;
+  return `${RELAY_MISCONFIGURED_PREFIX}${problems.map((p) => `${p.setting} ${p.problem}`).join("; ")}.`;
 }

@@ -1,44 +1,38 @@
 /**
  * Failures after a call was sent. OpenAI may have accepted (and billed) the generation by then,
- * so none of these is ever retried; each is logged with the route and becomes a stable code.
+ * so none of these is ever retried; each is logged with the route and becomes an EgressFailure
+ * (failures/public.ts words it for the client).
  */
 import type { Logger } from "../../../shared/log";
-import { ApiError } from "../errors";
 import type { BodyWatch } from "./body";
+import { EgressFailure, type EgressFailureKind } from "./types";
 
-export type AfterSendFailure = "no_headers" | "headers_timeout" | "body_broken" | "body_idle";
+/** The failures that can only happen once the call left. */
+export type AfterSendFailure = Exclude<EgressFailureKind, "not_sent" | "not_sent_timeout">;
 
-/** Logs the failure and returns the error the app answers with. */
+/** What broke, in the operator's log. */
+const WHAT_BROKE: Record<AfterSendFailure, string> = {
+  no_headers: "the connection broke before the answer's headers",
+  headers_timeout: "no answer headers in time",
+  body_broken: "the answer broke off mid-body",
+  body_idle: "the answer stalled mid-body past the idle limit",
+};
+
+/** Logs the failure and returns it typed, naming the route. */
 export function afterSendError(
   failure: AfterSendFailure,
   route: string,
   log: Logger,
   fields: Record<string, string | number | undefined> = {},
-): ApiError {
-  const notRetried = "not retried: the call may have been billed";
-  switch (failure) {
-    case "no_headers":
-      log.error(`Egress route ${route}: the connection broke before the answer's headers; ${notRetried}`, {
-        route,
-        ...fields,
-      });
-      return new ApiError("upstream_error", "The image provider could not be reached. Try again later.");
-    case "headers_timeout":
-      log.error(`Egress route ${route}: no answer headers in time; ${notRetried}`, { route, ...fields });
-      return new ApiError("upstream_timeout", "The image provider took too long to answer. Try again.");
-    case "body_broken":
-      log.error(`Egress route ${route}: the answer broke off mid-body; ${notRetried}`, { route, ...fields });
-      return new ApiError("upstream_error", "The image provider's answer was cut off. Try again.");
-    case "body_idle":
-      log.error(`Egress route ${route}: the answer stalled mid-body past the idle limit; ${notRetried}`, {
-        route,
-        ...fields,
-      });
-      return new ApiError("upstream_timeout", "The image provider stopped sending its answer. Try again.");
-  }
+): EgressFailure {
+  log.error(`Egress route ${route}: ${WHAT_BROKE[failure]}; not retried: the call may have been billed`, {
+    route,
+    ...fields,
+  });
+  return new EgressFailure(failure, route);
 }
 
-export { passedHeaders } from "../../../shared/openai-headers";
+export { passedHeaders } from "../../../shared/openai-wire";
 
 /**
  * An error's class name, for logs (messages may carry addresses or worse); the HTTP/1.1 reader's

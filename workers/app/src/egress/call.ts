@@ -15,29 +15,22 @@ import { readTextLimited } from "../../../shared/read-limited";
 import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { type CoolOff, isolateCoolOff } from "./cool-off";
-import { NotSentError, RouteError } from "./failures";
 import { callThroughProxy } from "./proxy-call";
 import { regionAdvice } from "./region-advice";
 import { callThroughRelay } from "./relay-call";
 import { MAX_RATE_LIMIT_RETRIES, STATUSES_TO_INSPECT, verdict } from "./retry";
 import type { EgressRoute } from "./routes";
 import { sleep } from "./timers";
-
-/** Response header naming the route that served the call (never a credential). */
-export const EGRESS_ROUTE_HEADER = "x-egress-route";
+import { EGRESS_ROUTE_HEADER, EgressFailure, type PreparedCall, RouteError } from "./types";
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** A call with its body read into bytes, so that it can be sent again (a stream can't). */
-export interface PreparedCall {
-  method: "GET" | "POST";
-  path: string;
-  requestId: string;
-  signal: AbortSignal;
-  body?: Uint8Array | ReadableStream<Uint8Array>;
-  contentType?: string;
-}
-
+/**
+ * The loop described at the top of this file. Long (one function, ~120 lines) on purpose: every
+ * decision (fail over, retry in place, give up) reads the same state (the routes left, retries,
+ * time spent, a kept refusal); split, that state would travel between functions and the order of
+ * the decisions would no longer be readable in one place.
+ */
 export async function sendCall(
   env: AppBindings,
   config: AppConfig,
@@ -172,15 +165,12 @@ function tagged(route: EgressRoute, res: Response): Response {
 }
 
 /** Every route failed before the call left: nothing was billed; say which and why. */
-function noRouteLeft(unusable: RouteError[], log: Logger): NotSentError {
+function noRouteLeft(unusable: RouteError[], log: Logger): EgressFailure {
   log.error("No egress route could be used; the call was not sent", {
     routes: unusable.map((f) => f.route).join(", "),
     failures: unusable.map((f) => f.kind).join(", "),
   });
   const timedOut = unusable.length > 0 && unusable.every((f) => f.kind === "connect_timeout");
   const detail = unusable.map((f) => f.message).join("; ");
-  return new NotSentError(
-    timedOut ? "upstream_timeout" : "upstream_error",
-    `The image provider could not be reached: ${detail || "no egress route is configured"}.`,
-  );
+  return new EgressFailure(timedOut ? "not_sent_timeout" : "not_sent", undefined, detail);
 }

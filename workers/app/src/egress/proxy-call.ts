@@ -7,14 +7,21 @@ import type { Logger } from "../../../shared/log";
 import type { EgressConfig } from "../config";
 import { afterSendError, errorName, passedHeaders, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
-import type { PreparedCall } from "./call";
-import { ByteSource, bodyFraming, encodeChunk, LAST_CHUNK, readBody, readResponseHead, requestHead } from "./http1";
+import { ByteSource } from "./byte-source";
+import { bodyFraming, encodeChunk, LAST_CHUNK, readBody, readResponseHead, requestHead } from "./http1";
 import type { ProxyRoute } from "./routes";
 import { stageTimer } from "./timers";
 import { openTunnel, tunnelTarget } from "./tunnel";
+import type { PreparedCall } from "./types";
 
 class HeadersTimeout extends Error {}
 
+/**
+ * One call through a forward proxy: the tunnel (tunnel.ts), the request written as HTTP/1.1, the
+ * answer's head read within its time limit, the body streamed and watched. Long because each
+ * stage's failure must close the same socket and be told apart (before or after the call left:
+ * the first may go to the next route, the second may have been billed).
+ */
 export async function callThroughProxy(
   route: ProxyRoute,
   egress: EgressConfig,

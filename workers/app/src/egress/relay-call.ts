@@ -3,26 +3,29 @@
  * The relay holds the key and talks to OpenAI; this side adds only the stage limits.
  */
 import type { Logger } from "../../../shared/log";
+import { RELAY_TOKEN_HEADER } from "../../../shared/relay-protocol";
 import type { EgressConfig } from "../config";
 import type { AppBindings } from "../env";
 import { afterSendError, errorName, routeBodyWatch } from "./after-send";
 import { watchedBody } from "./body";
-import type { PreparedCall } from "./call";
-import { RouteError } from "./failures";
 import type { BindingRoute, RelayUrlRoute } from "./routes";
 import { stageTimer } from "./timers";
+import type { PreparedCall } from "./types";
+import { RouteError } from "./types";
 
 class HeadersTimeout extends Error {}
 
 /** Largest read from the relay's answer (see below). */
 const READ_BYTES = 64 * 1024;
 
-/** Header the relay checks when it has a RELAY_TOKEN; the relay never forwards it upstream. */
-export const RELAY_TOKEN_HEADER = "X-Relay-Token";
-
 /** Service bindings need an absolute URL; its host is never resolved. */
 const BINDING_ORIGIN = "https://relay.internal";
 
+/**
+ * One call through the relay (its service binding or its URL), with the headers' time limit and
+ * the body watched for stalls and breaks. Long because the stages share one timer and one abort
+ * controller; split, each part would need them passed back and forth.
+ */
 export async function callThroughRelay(
   env: AppBindings,
   route: BindingRoute | RelayUrlRoute,

@@ -3,7 +3,8 @@
  * another try: a region block (refused before any work), a relay refusing the app itself, and a
  * rate limit (refused before any work; but never `insufficient_quota`, which waiting won't fix).
  */
-import { parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/read-limited";
+import { parseOpenAIError, REGION_BLOCK_CODE } from "../../../shared/openai-wire";
+import { RELAY_ERROR_TYPE } from "../../../shared/relay-protocol";
 import { retryAfterMs } from "../../../shared/retry-after";
 
 /** Statuses whose body must be read to decide; every other answer goes back as it came. */
@@ -28,7 +29,7 @@ export function verdict(
 ): Verdict {
   const err = parseOpenAIError(text);
   if (status === 403 && err.code === REGION_BLOCK_CODE) return { kind: "region_block" };
-  if (fromRelay && err.type === "relay_error" && (status === 401 || status === 403)) {
+  if (fromRelay && err.type === RELAY_ERROR_TYPE && (status === 401 || status === 403)) {
     return { kind: "relay_refused", code: err.code ?? "unknown" };
   }
   if (status === 429 && err.code !== "insufficient_quota" && err.type !== "insufficient_quota") {

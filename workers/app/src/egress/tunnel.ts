@@ -5,10 +5,11 @@
  * of the call is sent, and is reported as a RouteError.
  */
 import { connect } from "cloudflare:sockets";
-import { RouteError } from "./failures";
-import { ByteSource, readResponseHead, requestHead } from "./http1";
+import { ByteSource } from "./byte-source";
+import { readResponseHead, requestHead } from "./http1";
 import type { ProxyRoute } from "./routes";
 import { stageTimer } from "./timers";
+import { RouteError } from "./types";
 
 /** Where the tunnel leads: the host of OPENAI_BASE_URL. */
 export interface TunnelTarget {
@@ -26,7 +27,8 @@ const authority = (t: TunnelTarget) => `${t.host.includes(":") ? `[${t.host}]` :
 
 /**
  * Opens the tunnel within `timeoutMs` (TCP, the proxy's answer and the TLS handshake together).
- * Returns the socket to speak HTTP over: TLS-wrapped when the target is https.
+ * Returns the socket to speak HTTP over: TLS-wrapped when the target is https. Long because the
+ * three steps share one deadline and one socket, and each failure gets its own RouteError kind.
  */
 export async function openTunnel(
   route: ProxyRoute,

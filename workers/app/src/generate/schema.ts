@@ -31,7 +31,7 @@ export const generateRequestSchema = z.strictObject({
   background: z.optional(z.enum(["transparent", "opaque", "auto"])),
   moderation: z.optional(z.enum(["auto", "low"])),
   user: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  /** Answer as server-sent events (see generate/stream.ts). */
+  /** Answer as server-sent events (see handlers/generate-stream.ts). */
   stream: z.optional(z.boolean()),
   /** Partial images to stream before the final one (0-3); only with stream. */
   partial_images: z.optional(z.int().check(z.minimum(0), z.maximum(3))),

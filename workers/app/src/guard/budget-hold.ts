@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import type { GenerateAnswer, Job } from "../generate/handler";
+import type { GenerateAnswer, Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
 import { ledger } from "./budget";
 import { actualCost, estimateCost, type PriceTable } from "./pricing";
@@ -20,7 +20,8 @@ export interface BudgetHold {
 /**
  * Holds the call's worst-case cost in the day's ledger, or refuses it: `budget_exhausted` until
  * midnight UTC when the day's spending has reached the budget, `budget_busy` for a few seconds
- * when only other calls' open holds stand in the way.
+ * when only other calls' open holds stand in the way. Long because the hold's two ways to end
+ * (settled by the run, or by its own timer) must share one "settled once" flag.
  */
 export async function holdBudget(
   c: Context<AppEnv>,

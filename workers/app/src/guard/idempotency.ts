@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { sha256Hex } from "../../../shared/sha256";
 import type { AppBindings } from "../env";
 
 /** How long an answer is kept for repeats of the same Idempotency-Key. */
@@ -60,7 +61,4 @@ export function idempotencyFor(env: AppBindings, client: string, key: string): D
 }
 
 /** SHA-256 of the raw body, hex: "the same request" means the same bytes. */
-export async function hashBody(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const hashBody = sha256Hex;

@@ -3,6 +3,8 @@
  * API_TOKENS, key `token:<hex>`), so the store leaks nothing usable; `npm run tokens` adds, lists
  * and revokes them (tools/tokens.ts).
  */
+import { sha256Hex } from "../../../shared/sha256";
+
 export const TOKEN_KEY_PREFIX = "token:";
 
 export interface TokenRecord {
@@ -10,10 +12,8 @@ export interface TokenRecord {
   created: string;
 }
 
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** The stored form of a token: its SHA-256, hex (tools/tokens.ts stores the same). */
+export const hashToken = sha256Hex;
 
 /** The record of a presented token, or undefined when it is unknown or revoked. */
 export async function findToken(

@@ -2,6 +2,8 @@
  * Generated images in R2. Names are 128 random bits plus the real file type, so a URL can't be
  * guessed from another and the type never depends on what the upstream claimed.
  */
+import { toHex } from "../../../shared/sha256";
+
 export type ImageType = "png" | "jpeg" | "webp" | "gif";
 
 export const CONTENT_TYPES: Record<ImageType, string> = {
@@ -37,7 +39,7 @@ export function sniffImageType(bytes: Uint8Array): ImageType | undefined {
 
 function randomHex(bytes: number): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (x) => x.toString(16).padStart(2, "0")).join("");
+  return toHex(buf);
 }
 
 export const newImageName = (type: ImageType) => `${randomHex(16)}.${type}`;

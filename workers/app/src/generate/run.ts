@@ -1,0 +1,119 @@
+/**
+ * Running one job: the call to OpenAI through egress, reading its answer, keeping the images in
+ * R2. Knows no HTTP framework, so the Worker's handler and a Durable Object can both call it.
+ */
+
+import type { Logger } from "../../../shared/log";
+import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
+import { EgressFailure } from "../egress/types";
+import type { AppBindings } from "../env";
+import { upstreamFailure } from "../failures/answer-status";
+import { AnswerFailure } from "../openai-answer/failure";
+import { imageBytes } from "../openai-answer/image-bytes";
+import type { AnswerImage } from "../openai-answer/images-response";
+import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
+import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
+import { type GenerateAnswer, type Job, upstreamBody } from "./job";
+import type { GenerateRequest } from "./schema";
+
+/** Statuses of a gateway that sent the call on and got no answer: the call may have been billed. */
+const NO_ANSWER_STATUSES = [502, 504, 524];
+
+/**
+ * Where a run happens. The job already carries the settings, request id and logger; this adds the
+ * bindings, the public origin the image URLs are built on, and who hears which egress route
+ * served the call (the HTTP handler sets it as a response header).
+ */
+export interface RunPlace {
+  env: AppBindings;
+  /** e.g. "https://images.example.com"; image URLs are `${origin}/api/images/<name>`. */
+  origin: string;
+  onRoute?: (route: string) => void;
+}
+
+/**
+ * Runs one generation: asks the relay, keeps the images in R2, and returns URLs on our own origin
+ * so the end user's browser never contacts the provider. Partial images go to `onPartial`.
+ */
+export async function runJob(
+  place: RunPlace,
+  job: Job,
+  req: GenerateRequest,
+  signal: AbortSignal,
+  onPartial?: (partial: PartialImage) => Promise<void>,
+): Promise<GenerateAnswer> {
+  const started = Date.now();
+  // From here the call may reach OpenAI. A failure that can't tell (an abort mid-call) keeps it so.
+  job.mayBeBilled = true;
+  let res: Response;
+  try {
+    res = await sendToOpenAI(place.env, job.config, {
+      method: "POST",
+      path: "/v1/images/generations",
+      requestId: job.requestId,
+      signal,
+      body: upstreamBody(req, job),
+      contentType: "application/json",
+      log: job.log,
+    });
+  } catch (err) {
+    if (err instanceof EgressFailure) job.mayBeBilled = err.mayBeBilled;
+    throw err;
+  }
+  // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
+  const route = res.headers.get(EGRESS_ROUTE_HEADER);
+  if (route) place.onRoute?.(route);
+  // From here every line names the route, so the usual call needs no egress line of its own.
+  const log = route ? job.log.with({ route }) : job.log;
+  if (!res.ok) {
+    // OpenAI's own refusals and errors (4xx, 500, 503) bill nothing; a gateway's "no answer from
+    // upstream" (502, 504, 524: the relay's too) may come after OpenAI did the work.
+    job.mayBeBilled = NO_ANSWER_STATUSES.includes(res.status);
+    throw await upstreamFailure(res, log);
+  }
+  const answer = await readAnswer(res, log, onPartial);
+
+  const images = await keepImages(place, job, answer.images, signal, log);
+
+  const usage = answer.usage;
+  log.info("Image generation completed successfully", {
+    images: images.length,
+    bytes: images.reduce((sum, i) => sum + i.bytes, 0),
+    ms: Date.now() - started,
+    upstream_request_id: res.headers.get("x-request-id") ?? undefined,
+    total_tokens: typeof usage?.total_tokens === "number" ? usage.total_tokens : undefined,
+  });
+  return {
+    id: newGenerationId(),
+    created: answer.created ?? Math.floor(Date.now() / 1000),
+    model: job.model,
+    images: images.map(({ bytes: _bytes, ...image }) => image),
+    ...(usage ? { usage } : {}),
+  };
+}
+
+/**
+ * Each image of the answer as bytes (decoded or downloaded), checked to be an image, kept in R2,
+ * and named by a URL on our own origin.
+ */
+async function keepImages(place: RunPlace, job: Job, images: AnswerImage[], signal: AbortSignal, log: Logger) {
+  return Promise.all(
+    images.map(async (image) => {
+      const bytes = await imageBytes(image, signal, log);
+      const type = sniffImageType(bytes);
+      if (!type) throw new AnswerFailure("not_image");
+      const stored = await storeImage(place.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
+      return {
+        url: new URL(`/api/images/${stored.name}`, place.origin).href,
+        ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
+        bytes: stored.bytes,
+      };
+    }),
+  );
+}
+
+/** Aborts on the client's disconnect or after the configured time, whichever comes first. */
+export function deadline(client: AbortSignal, ms: number): { signal: AbortSignal; timedOut: () => boolean } {
+  const timeout = AbortSignal.timeout(ms);
+  return { signal: AbortSignal.any([client, timeout]), timedOut: () => timeout.aborted };
+}
