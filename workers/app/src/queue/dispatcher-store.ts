@@ -1,0 +1,64 @@
+/**
+ * What the dispatcher keeps in Durable Object storage, and how it reads and writes it. The whole
+ * state is one value written with the synchronous KV API of a SQLite-backed object: one write per
+ * change, no await, and the output gate holds every reply until that write is durable, so no
+ * caller hears of a grant or a place that a crash could take back.
+ */
+import * as z from "zod/mini";
+import type { AppBindings } from "../env";
+import { queueSettings } from "../settings";
+import { type FairState, newQueue, type QueueEntry } from "./fairness";
+import { type LimitsState, newLimits, type QueueLimitsConfig } from "./limits";
+
+/** A generation allowed to send its call, kept until it reports back (`release`). */
+export interface Grant {
+  entry: QueueEntry;
+  at: number;
+}
+
+/** The dispatcher's persisted state. */
+export interface DispatchState {
+  fair: FairState;
+  limits: LimitsState;
+  /** Granted and not yet released, by generation id. */
+  granted: Record<string, Grant>;
+  /**
+   * Generations that expired in the queue, by id, with when: an `acquire` retried after a
+   * restart must hear `expired` rather than start a new wait at the back.
+   */
+  expired: Record<string, number>;
+}
+
+const KEY = "dispatch";
+
+/** The state saved last, or a fresh one. */
+export function loadState(storage: DurableObjectStorage, now: number): DispatchState {
+  return storage.kv.get<DispatchState>(KEY) ?? { fair: newQueue(), limits: newLimits(now), granted: {}, expired: {} };
+}
+
+/** Saves the whole state (one synchronous write; see the file's comment). */
+export function saveState(storage: DurableObjectStorage, state: DispatchState): void {
+  storage.kv.put(KEY, state);
+}
+
+const schema = z.object(queueSettings());
+
+/**
+ * The queue's settings from the worker's env. A wrong value throws: the app refuses requests
+ * with `config_error` before they reach the dispatcher (config.ts parses the same settings).
+ */
+export function queueConfig(env: AppBindings): QueueLimitsConfig {
+  const s = z.parse(schema, env);
+  return {
+    imagesPerMinute: s.OPENAI_IMAGES_PER_MINUTE,
+    maxConcurrent: s.MAX_CONCURRENT_GENERATIONS,
+    maxWaitS: s.QUEUE_MAX_WAIT_S,
+    maxLength: s.QUEUE_MAX_LENGTH,
+    windowMs: s.QUEUE_WINDOW_S * 1000,
+  };
+}
+
+/** A release's outcome as it crosses RPC: plain data, headers as a record. */
+export type ReleaseOutcome =
+  | { kind: "done"; headers?: Record<string, string> }
+  | { kind: "failed"; status?: number; code?: string | null; headers?: Record<string, string> };

@@ -1,0 +1,223 @@
+import { DurableObject } from "cloudflare:workers";
+import type { AppBindings } from "../env";
+import { type DispatchState, loadState, queueConfig, type ReleaseOutcome, saveState } from "./dispatcher-store";
+import {
+  enqueue as fairEnqueue,
+  position as fairPosition,
+  find,
+  nextGrant,
+  type QueueEntry,
+  remove,
+  requeueAtHead,
+  size,
+} from "./fairness";
+import {
+  admit,
+  type CallOutcome,
+  currentLimit,
+  estimateWaitS,
+  grantCapacity,
+  type QueueLimitsConfig,
+  recordGrant,
+  recordOutcome,
+  wakeAt,
+  windowImages,
+} from "./limits";
+
+export type { ReleaseOutcome } from "./dispatcher-store";
+
+/** What `acquire` answers: send now, wait elsewhere (queue full), or give up (expired, cancelled). */
+export type AcquireResult =
+  | { granted: true }
+  | { full: true; retryAfterS: number }
+  | { expired: true }
+  | { cancelled: true };
+
+/** The queue's figures for tests and health checks; no client identities. */
+export interface DispatchStats {
+  queued: number;
+  queuedImages: number;
+  inflight: number;
+  windowImages: number;
+  limit: number | null;
+  learned: number | null;
+  blockedUntil: number;
+}
+
+/**
+ * A grant whose generation never reported back (it died) is taken back after this long, so it
+ * cannot hold a concurrency slot for ever. Longer than any call may run (UPSTREAM_TIMEOUT_MS is
+ * 5 minutes by default, plus egress retries); an alarm handler may run 15 minutes at most.
+ */
+const STALE_GRANT_MS = 15 * 60_000;
+
+/**
+ * The fair queue in front of OpenAI's rate limits, one object per deployment
+ * (`DISPATCH.idFromName("openai")`). Pull model: a `Generation` asks (`acquire`), reports back
+ * (`release`) and polls (`position`); the dispatcher never calls generations, so it never waits
+ * on one. Every method is idempotent by generation id, so a caller whose RPC broke (a restart of
+ * this object resets its in-memory waiters) calls again and finds its place unchanged.
+ */
+export class Dispatcher extends DurableObject<AppBindings> {
+  #state: DispatchState;
+  /** Callers waiting for a grant, by generation id: memory only (a restart makes them call again). */
+  #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: AppBindings) {
+    super(ctx, env);
+    this.#state = loadState(ctx.storage, this.now());
+  }
+
+  /** The clock; tests override it to move time without sleeping. */
+  protected now(): number {
+    return Date.now();
+  }
+
+  /** The settings; tests override them per object. */
+  protected config(): QueueLimitsConfig {
+    return queueConfig(this.env);
+  }
+
+  /**
+   * Resolves when generation `gen` of `client` may send its call for `images` images. With
+   * nothing waiting and room in the window it answers in the same turn with one storage write;
+   * otherwise it waits its fair turn, or is refused as `full` when the queue is long or slow.
+   */
+  async acquire(gen: string, client: string, images: number): Promise<AcquireResult> {
+    const s = this.#state;
+    const now = this.now();
+    const cfg = this.config();
+    if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
+    if (s.granted[gen]) return { granted: true };
+    if (s.expired[gen] !== undefined) return { expired: true };
+    if (!find(s.fair, gen)) {
+      const waiting = size(s.fair);
+      if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
+        // The fast path: nobody to be fair to, so no round robin; the seq keeps its meaning.
+        this.#grant({ gen, client, images, seq: s.fair.nextSeq++, enqueuedAt: now }, now);
+        saveState(this.ctx.storage, s);
+        return { granted: true };
+      }
+      const admission = admit(s.limits, cfg, now, waiting);
+      if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
+      fairEnqueue(s.fair, { gen, client, images }, now);
+    }
+    const answer = new Promise<AcquireResult>((resolve) => {
+      this.#waiters.set(gen, [...(this.#waiters.get(gen) ?? []), resolve]);
+    });
+    await this.#dispatch(now, cfg);
+    return answer;
+  }
+
+  /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
+  async position(gen: string): Promise<{ position: number; etaS: number } | null> {
+    const ahead = fairPosition(this.#state.fair, gen);
+    if (!ahead) return null;
+    const etaS = estimateWaitS(this.#state.limits, this.config(), this.now(), ahead);
+    return { position: ahead.requests + 1, etaS };
+  }
+
+  /**
+   * A granted generation reports how its call went. A rate-limit 429 puts it back at the head of
+   * its client's line (`requeued`: call `acquire` again); anything else frees its slot. Releasing
+   * a generation that holds no grant (a retried release) changes nothing.
+   */
+  async release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
+    const s = this.#state;
+    const grant = s.granted[gen];
+    if (!grant) return { released: true };
+    const now = this.now();
+    const cfg = this.config();
+    delete s.granted[gen];
+    const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
+    const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
+    if (requeue) requeueAtHead(s.fair, grant.entry);
+    await this.#dispatch(now, cfg);
+    return requeue ? { requeued: true } : { released: true };
+  }
+
+  /** Takes a waiting generation out of the queue: true when it was waiting (nothing was sent). */
+  async cancel(gen: string): Promise<boolean> {
+    const removed = remove(this.#state.fair, gen);
+    if (!removed) return false;
+    this.#settle(gen, { cancelled: true });
+    await this.#dispatch(this.now(), this.config());
+    return true;
+  }
+
+  /** Figures for tests and health: sizes, the limit in force and any block. */
+  async stats(): Promise<DispatchStats> {
+    const { fair, limits, granted } = this.#state;
+    const cfg = this.config();
+    const waiting = size(fair);
+    return {
+      queued: waiting.requests,
+      queuedImages: waiting.images,
+      inflight: Object.keys(granted).length,
+      windowImages: windowImages(limits, cfg, this.now()),
+      limit: currentLimit(limits, cfg),
+      learned: limits.learned,
+      blockedUntil: limits.blockedUntil,
+    };
+  }
+
+  /** Time moved on: a block ended, the window slid, or a waiting entry is due to expire. */
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    await this.#dispatch(this.now(), this.config());
+  }
+
+  /**
+   * Expires old entries, takes back stale grants, grants in fair order while capacity allows,
+   * saves once, answers the granted waiters and sets the alarm for the next change.
+   */
+  async #dispatch(now: number, cfg: QueueLimitsConfig): Promise<void> {
+    const s = this.#state;
+    for (const [gen, at] of Object.entries(s.expired)) if (at <= now - cfg.maxWaitS * 1000) delete s.expired[gen];
+    for (const entry of s.fair.ring.flatMap((l) => l.entries)) {
+      if (entry.enqueuedAt > now - cfg.maxWaitS * 1000) continue;
+      remove(s.fair, entry.gen);
+      s.expired[entry.gen] = now;
+      this.#settle(entry.gen, { expired: true });
+    }
+    for (const [gen, grant] of Object.entries(s.granted)) {
+      if (grant.at > now - STALE_GRANT_MS) continue;
+      delete s.granted[gen];
+      recordOutcome(s.limits, gen, { kind: "failed" }, cfg, now);
+    }
+    for (;;) {
+      const entry = nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
+      if (!entry) break;
+      this.#grant(entry, now);
+      this.#settle(entry.gen, { granted: true });
+    }
+    saveState(this.ctx.storage, s);
+    await this.#schedule(now, cfg);
+  }
+
+  /** Counts a grant in the window and remembers it until its release. */
+  #grant(entry: QueueEntry, now: number): void {
+    recordGrant(this.#state.limits, entry.gen, entry.images, now);
+    this.#state.granted[entry.gen] = { entry, at: now };
+  }
+
+  /** Answers everyone waiting on `gen`. */
+  #settle(gen: string, result: AcquireResult): void {
+    for (const resolve of this.#waiters.get(gen) ?? []) resolve(result);
+    this.#waiters.delete(gen);
+  }
+
+  /** The alarm goes off when capacity may grow or the oldest entry expires; none while empty. */
+  async #schedule(now: number, cfg: QueueLimitsConfig): Promise<void> {
+    const entries = this.#state.fair.ring.flatMap((l) => l.entries);
+    if (entries.length === 0) return;
+    const oldest = Math.min(...entries.map((e) => e.enqueuedAt));
+    const times = [oldest + cfg.maxWaitS * 1000, wakeAt(this.#state.limits, cfg, now) ?? Number.POSITIVE_INFINITY];
+    const grants = Object.values(this.#state.granted).map((g) => g.at + STALE_GRANT_MS);
+    const at = Math.max(now + 1, Math.min(...times, ...grants));
+    if (this.#alarmAt === at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+}
