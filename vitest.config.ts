@@ -14,7 +14,13 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            miniflare: { compatibilityDate: "2026-11-01", r2Buckets: ["IMAGES"] },
+            // Durable Object classes under test (runInDurableObject needs them in `main`).
+            main: "./test/unit/worker.ts",
+            miniflare: {
+              compatibilityDate: "2026-11-01",
+              r2Buckets: ["IMAGES"],
+              durableObjects: { DISPATCH: { className: "TestDispatcher", useSQLite: true } },
+            },
           }),
         ],
         test: { name: "unit", include: ["test/unit/**/*.test.ts"] },

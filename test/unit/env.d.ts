@@ -2,5 +2,6 @@
 declare namespace Cloudflare {
   interface Env {
     IMAGES: R2Bucket;
+    DISPATCH: DurableObjectNamespace<import("./worker").TestDispatcher>;
   }
 }

@@ -7,8 +7,8 @@
 import * as z from "zod/mini";
 import type { AppBindings } from "../env";
 import { queueSettings } from "../settings";
-import { type FairState, newQueue, type QueueEntry } from "./fairness";
-import { type LimitsState, newLimits, type QueueLimitsConfig } from "./limits";
+import { type FairState, newQueue, type QueueEntry, remove } from "./fairness";
+import { type LimitsState, newLimits, type QueueLimitsConfig, recordOutcome } from "./limits";
 
 /** A generation allowed to send its call, kept until it reports back (`release`). */
 export interface Grant {
@@ -41,6 +41,35 @@ export function saveState(storage: DurableObjectStorage, state: DispatchState): 
   storage.kv.put(KEY, state);
 }
 
+/**
+ * A grant whose generation never reported back (it died) is taken back after this long, so it
+ * cannot hold a concurrency slot for ever. Longer than any call may run (UPSTREAM_TIMEOUT_MS is
+ * 5 minutes by default, plus egress retries).
+ */
+export const STALE_GRANT_MS = 15 * 60_000;
+
+/**
+ * Takes out entries that waited `maxWaitS` (returned: they end as `queue_timeout`, nothing
+ * billed), takes back stale grants as failed calls, and forgets expiries older than one wait.
+ */
+export function sweep(s: DispatchState, cfg: QueueLimitsConfig, now: number): string[] {
+  const maxWaitMs = cfg.maxWaitS * 1000;
+  for (const [gen, at] of Object.entries(s.expired)) if (at <= now - maxWaitMs) delete s.expired[gen];
+  const expired: string[] = [];
+  for (const entry of s.fair.ring.flatMap((l) => l.entries)) {
+    if (entry.enqueuedAt > now - maxWaitMs) continue;
+    remove(s.fair, entry.gen);
+    s.expired[entry.gen] = now;
+    expired.push(entry.gen);
+  }
+  for (const [gen, grant] of Object.entries(s.granted)) {
+    if (grant.at > now - STALE_GRANT_MS) continue;
+    delete s.granted[gen];
+    recordOutcome(s.limits, gen, { kind: "failed" }, cfg, now);
+  }
+  return expired;
+}
+
 const schema = z.object(queueSettings());
 
 /**
@@ -62,3 +91,21 @@ export function queueConfig(env: AppBindings): QueueLimitsConfig {
 export type ReleaseOutcome =
   | { kind: "done"; headers?: Record<string, string> }
   | { kind: "failed"; status?: number; code?: string | null; headers?: Record<string, string> };
+
+/** What `acquire` answers: send now, wait elsewhere (queue full), or give up (expired, cancelled). */
+export type AcquireResult =
+  | { granted: true }
+  | { full: true; retryAfterS: number }
+  | { expired: true }
+  | { cancelled: true };
+
+/** The queue's figures for tests and health checks; no client identities. */
+export interface DispatchStats {
+  queued: number;
+  queuedImages: number;
+  inflight: number;
+  windowImages: number;
+  limit: number | null;
+  learned: number | null;
+  blockedUntil: number;
+}

@@ -1,6 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env";
-import { type DispatchState, loadState, queueConfig, type ReleaseOutcome, saveState } from "./dispatcher-store";
+import {
+  type AcquireResult,
+  type DispatchState,
+  type DispatchStats,
+  loadState,
+  queueConfig,
+  type ReleaseOutcome,
+  STALE_GRANT_MS,
+  saveState,
+  sweep,
+} from "./dispatcher-store";
 import {
   enqueue as fairEnqueue,
   position as fairPosition,
@@ -24,32 +34,7 @@ import {
   windowImages,
 } from "./limits";
 
-export type { ReleaseOutcome } from "./dispatcher-store";
-
-/** What `acquire` answers: send now, wait elsewhere (queue full), or give up (expired, cancelled). */
-export type AcquireResult =
-  | { granted: true }
-  | { full: true; retryAfterS: number }
-  | { expired: true }
-  | { cancelled: true };
-
-/** The queue's figures for tests and health checks; no client identities. */
-export interface DispatchStats {
-  queued: number;
-  queuedImages: number;
-  inflight: number;
-  windowImages: number;
-  limit: number | null;
-  learned: number | null;
-  blockedUntil: number;
-}
-
-/**
- * A grant whose generation never reported back (it died) is taken back after this long, so it
- * cannot hold a concurrency slot for ever. Longer than any call may run (UPSTREAM_TIMEOUT_MS is
- * 5 minutes by default, plus egress retries); an alarm handler may run 15 minutes at most.
- */
-const STALE_GRANT_MS = 15 * 60_000;
+export type { AcquireResult, DispatchStats, ReleaseOutcome } from "./dispatcher-store";
 
 /**
  * The fair queue in front of OpenAI's rate limits, one object per deployment
@@ -114,7 +99,11 @@ export class Dispatcher extends DurableObject<AppBindings> {
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
     const ahead = fairPosition(this.#state.fair, gen);
     if (!ahead) return null;
-    const etaS = estimateWaitS(this.#state.limits, this.config(), this.now(), ahead);
+    const { limits } = this.#state;
+    const [cfg, now] = [this.config(), this.now()];
+    // The estimate counts images ahead; with the window full, nothing moves before it slides.
+    const slides = grantCapacity(limits, cfg, now) === 0 ? (wakeAt(limits, cfg, now) ?? now) - now : 0;
+    const etaS = Math.max(estimateWaitS(limits, cfg, now, ahead), Math.ceil(slides / 1000));
     return { position: ahead.requests + 1, etaS };
   }
 
@@ -174,18 +163,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
    */
   async #dispatch(now: number, cfg: QueueLimitsConfig): Promise<void> {
     const s = this.#state;
-    for (const [gen, at] of Object.entries(s.expired)) if (at <= now - cfg.maxWaitS * 1000) delete s.expired[gen];
-    for (const entry of s.fair.ring.flatMap((l) => l.entries)) {
-      if (entry.enqueuedAt > now - cfg.maxWaitS * 1000) continue;
-      remove(s.fair, entry.gen);
-      s.expired[entry.gen] = now;
-      this.#settle(entry.gen, { expired: true });
-    }
-    for (const [gen, grant] of Object.entries(s.granted)) {
-      if (grant.at > now - STALE_GRANT_MS) continue;
-      delete s.granted[gen];
-      recordOutcome(s.limits, gen, { kind: "failed" }, cfg, now);
-    }
+    for (const gen of sweep(s, cfg, now)) this.#settle(gen, { expired: true });
     for (;;) {
       const entry = nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
       if (!entry) break;
