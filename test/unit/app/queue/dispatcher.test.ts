@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { queueConfig } from "../../../../workers/app/src/queue/dispatcher-store";
 import type { QueueLimitsConfig } from "../../../../workers/app/src/queue/limits";
 import { TEST_CONFIG_KEY, TEST_OFFSET_KEY, TestDispatcher } from "../../worker";
 
@@ -36,6 +37,30 @@ const rateLimited = (retryAfterS: number) =>
     code: "rate_limit_exceeded",
     headers: { "retry-after": String(retryAfterS) },
   }) as const;
+
+describe("queueConfig", () => {
+  it("has the documented defaults: no limit (learn it), no cap, 300 s, 1000, a minute", () => {
+    expect(queueConfig({ IMAGES: env.IMAGES })).toEqual({
+      imagesPerMinute: undefined,
+      maxConcurrent: undefined,
+      maxWaitS: 300,
+      maxLength: 1000,
+      windowMs: 60_000,
+    });
+  });
+
+  it("reads every setting, and refuses a bad one rather than guess", () => {
+    const set = { OPENAI_IMAGES_PER_MINUTE: "5", MAX_CONCURRENT_GENERATIONS: "2", QUEUE_WINDOW_S: "4" };
+    expect(queueConfig({ IMAGES: env.IMAGES, ...set, QUEUE_MAX_WAIT_S: "30", QUEUE_MAX_LENGTH: "7" })).toEqual({
+      imagesPerMinute: 5,
+      maxConcurrent: 2,
+      maxWaitS: 30,
+      maxLength: 7,
+      windowMs: 4000,
+    });
+    expect(() => queueConfig({ IMAGES: env.IMAGES, OPENAI_IMAGES_PER_MINUTE: "0" })).toThrow(/at least 1/);
+  });
+});
 
 describe("Dispatcher", () => {
   it("grants at once when nothing waits and the window has room, without an alarm", async () => {
