@@ -137,6 +137,9 @@ describe("Dispatcher", () => {
     const b = stub.acquire("b", "c1", 1);
     expect(await peek(b)).toBe("pending"); // probing: one call at a time until one succeeds
     expect(await stub.release("a", rateLimited(2))).toEqual({ requeued: true });
+    const { blockedUntil } = await stub.stats();
+    expect(await stub.release("a", rateLimited(30))).toEqual({ requeued: true }); // a retry: no change
+    expect((await stub.stats()).blockedUntil).toBe(blockedUntil);
     const a = stub.acquire("a", "c1", 1);
     expect(await peek(a)).toBe("pending");
     expect(await stub.position("a")).toMatchObject({ position: 1 });

@@ -71,8 +71,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
    */
   async acquire(gen: string, client: string, images: number): Promise<AcquireResult> {
     const s = this.#state;
-    const now = this.now();
-    const cfg = this.config();
+    const [now, cfg] = [this.now(), this.config()];
     if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
     if (s.granted[gen]) return { granted: true };
     if (s.expired[gen] !== undefined) return { expired: true };
@@ -100,7 +99,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
     const ahead = fairPosition(this.#state.fair, gen);
     if (!ahead) return null;
     const { limits } = this.#state;
-    const [cfg, now] = [this.config(), this.now()];
+    const [now, cfg] = [this.now(), this.config()];
     // The estimate counts images ahead; with the window full, nothing moves before it slides.
     const slides = grantCapacity(limits, cfg, now) === 0 ? (wakeAt(limits, cfg, now) ?? now) - now : 0;
     const etaS = Math.max(estimateWaitS(limits, cfg, now, ahead), Math.ceil(slides / 1000));
@@ -109,15 +108,15 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /**
    * A granted generation reports how its call went. A rate-limit 429 puts it back at the head of
-   * its client's line (`requeued`: call `acquire` again); anything else frees its slot. Releasing
-   * a generation that holds no grant (a retried release) changes nothing.
+   * its client's line (`requeued`: call `acquire` again); anything else frees its slot. A retried
+   * release changes nothing.
    */
   async release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
     const s = this.#state;
     const grant = s.granted[gen];
-    if (!grant) return { released: true };
-    const now = this.now();
-    const cfg = this.config();
+    // A retried release answers as the first did: a requeued generation is waiting again.
+    if (!grant) return find(s.fair, gen) ? { requeued: true } : { released: true };
+    const [now, cfg] = [this.now(), this.config()];
     delete s.granted[gen];
     const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
     const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
