@@ -1,66 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { queueConfig } from "../../../../workers/app/src/queue/dispatcher-store";
-import type { QueueLimitsConfig } from "../../../../workers/app/src/queue/limits";
-import { TEST_CONFIG_KEY, TEST_OFFSET_KEY, TestDispatcher } from "../../worker";
-
-type Stub = DurableObjectStub<TestDispatcher>;
-
-/** A fresh dispatcher with its own settings (stored, so they survive an eviction). */
-async function dispatcher(config: Partial<QueueLimitsConfig>): Promise<Stub> {
-  const stub = env.DISPATCH.get(env.DISPATCH.newUniqueId());
-  await runInDurableObject(stub, (_o, state) => state.storage.kv.put(TEST_CONFIG_KEY, config));
-  return stub;
-}
-
-/** Moves the dispatcher's clock on without sleeping. */
-const advance = (stub: Stub, ms: number) =>
-  runInDurableObject(stub, (_o, state) =>
-    state.storage.kv.put(TEST_OFFSET_KEY, (state.storage.kv.get<number>(TEST_OFFSET_KEY) ?? 0) + ms),
-  );
-
-/** The value of a promise that has settled within 100 ms, else "pending". */
-const peek = (p: PromiseLike<unknown>): Promise<unknown> =>
-  Promise.race([p, new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), 100))]);
-
-/** Waits (polling, at most 2 s) until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-}
-
-const done = { kind: "done" } as const;
-const rateLimited = (retryAfterS: number) =>
-  ({
-    kind: "failed",
-    status: 429,
-    code: "rate_limit_exceeded",
-    headers: { "retry-after": String(retryAfterS) },
-  }) as const;
-
-describe("queueConfig", () => {
-  it("has the documented defaults: no limit (learn it), no cap, 300 s, 1000, a minute", () => {
-    expect(queueConfig({ IMAGES: env.IMAGES })).toEqual({
-      imagesPerMinute: undefined,
-      maxConcurrent: undefined,
-      maxWaitS: 300,
-      maxLength: 1000,
-      windowMs: 60_000,
-    });
-  });
-
-  it("reads every setting, and refuses a bad one rather than guess", () => {
-    const set = { OPENAI_IMAGES_PER_MINUTE: "5", MAX_CONCURRENT_GENERATIONS: "2", QUEUE_WINDOW_S: "4" };
-    expect(queueConfig({ IMAGES: env.IMAGES, ...set, QUEUE_MAX_WAIT_S: "30", QUEUE_MAX_LENGTH: "7" })).toEqual({
-      imagesPerMinute: 5,
-      maxConcurrent: 2,
-      maxWaitS: 30,
-      maxLength: 7,
-      windowMs: 4000,
-    });
-    expect(() => queueConfig({ IMAGES: env.IMAGES, OPENAI_IMAGES_PER_MINUTE: "0" })).toThrow(/at least 1/);
-  });
-});
+import { TestDispatcher } from "../../worker";
+import { advance, dispatcher, done, peek, rateLimited, until } from "./dispatcher-helpers";
 
 describe("Dispatcher", () => {
   it("grants at once when nothing waits and the window has room, without an alarm", async () => {
