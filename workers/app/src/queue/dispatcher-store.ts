@@ -8,7 +8,7 @@ import * as z from "zod/mini";
 import type { AppBindings } from "../env";
 import { queueSettings } from "../settings";
 import { type FairState, newQueue, type QueueEntry, remove } from "./fairness";
-import { type LimitsState, newLimits, type QueueLimitsConfig, recordOutcome } from "./limits";
+import { type LimitsState, newLimits, type QueueLimitsConfig, recordOutcome, wakeAt } from "./limits";
 
 /** A generation allowed to send its call, kept until it reports back (`release`). */
 export interface Grant {
@@ -68,6 +68,19 @@ export function sweep(s: DispatchState, cfg: QueueLimitsConfig, now: number): st
     recordOutcome(s.limits, gen, { kind: "failed" }, cfg, now);
   }
   return expired;
+}
+
+/**
+ * When the dispatcher must look again without being called: capacity may grow (a block ends, the
+ * window slides), the oldest entry expires, or a grant goes stale. Null while nothing waits.
+ */
+export function nextAlarm(s: DispatchState, cfg: QueueLimitsConfig, now: number): number | null {
+  const entries = s.fair.ring.flatMap((l) => l.entries);
+  if (entries.length === 0) return null;
+  const times = entries.map((e) => e.enqueuedAt + cfg.maxWaitS * 1000);
+  times.push(wakeAt(s.limits, cfg, now) ?? Number.POSITIVE_INFINITY);
+  for (const grant of Object.values(s.granted)) times.push(grant.at + STALE_GRANT_MS);
+  return Math.max(now + 1, Math.min(...times));
 }
 
 const schema = z.object(queueSettings());

@@ -5,9 +5,9 @@ import {
   type DispatchState,
   type DispatchStats,
   loadState,
+  nextAlarm,
   queueConfig,
   type ReleaseOutcome,
-  STALE_GRANT_MS,
   saveState,
   sweep,
 } from "./dispatcher-store";
@@ -45,9 +45,10 @@ export type { AcquireResult, DispatchStats, ReleaseOutcome } from "./dispatcher-
  */
 export class Dispatcher extends DurableObject<AppBindings> {
   #state: DispatchState;
-  /** Callers waiting for a grant, by generation id: memory only (a restart makes them call again). */
+  /** Callers waiting for a grant, by id: memory only (after a restart they call again). */
   #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
   #alarmAt: number | null = null;
+  #config: QueueLimitsConfig | undefined;
 
   constructor(ctx: DurableObjectState, env: AppBindings) {
     super(ctx, env);
@@ -59,9 +60,10 @@ export class Dispatcher extends DurableObject<AppBindings> {
     return Date.now();
   }
 
-  /** The settings; tests override them per object. */
+  /** The settings, parsed once (vars change only with a deploy, which restarts the object). */
   protected config(): QueueLimitsConfig {
-    return queueConfig(this.env);
+    this.#config ??= queueConfig(this.env);
+    return this.#config;
   }
 
   /**
@@ -96,9 +98,9 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
-    const ahead = fairPosition(this.#state.fair, gen);
+    const { fair, limits } = this.#state;
+    const ahead = fairPosition(fair, gen);
     if (!ahead) return null;
-    const { limits } = this.#state;
     const [now, cfg] = [this.now(), this.config()];
     // The estimate counts images ahead; with the window full, nothing moves before it slides.
     const slides = grantCapacity(limits, cfg, now) === 0 ? (wakeAt(limits, cfg, now) ?? now) - now : 0;
@@ -136,8 +138,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Figures for tests and health: sizes, the limit in force and any block. */
   async stats(): Promise<DispatchStats> {
-    const { fair, limits, granted } = this.#state;
-    const cfg = this.config();
+    const [{ fair, limits, granted }, cfg] = [this.#state, this.config()];
     const waiting = size(fair);
     return {
       queued: waiting.requests,
@@ -185,15 +186,10 @@ export class Dispatcher extends DurableObject<AppBindings> {
     this.#waiters.delete(gen);
   }
 
-  /** The alarm goes off when capacity may grow or the oldest entry expires; none while empty. */
+  /** Sets the alarm for the next change (`nextAlarm`); none while nothing waits. */
   async #schedule(now: number, cfg: QueueLimitsConfig): Promise<void> {
-    const entries = this.#state.fair.ring.flatMap((l) => l.entries);
-    if (entries.length === 0) return;
-    const oldest = Math.min(...entries.map((e) => e.enqueuedAt));
-    const times = [oldest + cfg.maxWaitS * 1000, wakeAt(this.#state.limits, cfg, now) ?? Number.POSITIVE_INFINITY];
-    const grants = Object.values(this.#state.granted).map((g) => g.at + STALE_GRANT_MS);
-    const at = Math.max(now + 1, Math.min(...times, ...grants));
-    if (this.#alarmAt === at) return;
+    const at = nextAlarm(this.#state, cfg, now);
+    if (at === null || this.#alarmAt === at) return;
     this.#alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }
