@@ -40,6 +40,24 @@ describe("Dispatcher", () => {
     expect(await stub.stats()).toMatchObject({ queued: 0, inflight: 2, windowImages: 2 });
   });
 
+  it("counts n as n images: a request that does not fit waits for the window, one larger than the limit is not starved", async () => {
+    const stub = await dispatcher({ imagesPerMinute: 4 });
+    expect(await stub.acquire("three", "c1", 3)).toEqual({ granted: true });
+    expect(await stub.stats()).toMatchObject({ windowImages: 3 });
+    const two = stub.acquire("two", "c2", 2);
+    expect(await peek(two)).toBe("pending"); // 3 + 2 > 4
+    expect(await stub.release("three", done)).toEqual({ released: true });
+    await advance(stub, 60_001);
+    await runDurableObjectAlarm(stub);
+    expect(await two).toEqual({ granted: true });
+    await stub.release("two", done);
+    const ten = stub.acquire("ten", "c3", 10);
+    expect(await peek(ten)).toBe("pending"); // larger than the limit: waits for an empty window
+    await advance(stub, 60_001);
+    await runDurableObjectAlarm(stub);
+    expect(await ten).toEqual({ granted: true });
+  });
+
   it("is fair: a client with 6 requests does not push 6 one-request clients behind all of its own", async () => {
     const stub = await dispatcher({ maxConcurrent: 1, imagesPerMinute: 100 });
     const order: string[] = [];
