@@ -14,9 +14,9 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            // The app's entry as `main`, so that its guard Durable Objects (exported there) can be
-            // hosted and driven with runInDurableObject (test/unit/app/guard/*-object.test.ts).
-            main: "./workers/app/src/index.ts",
+            // The unit project's worker (test/unit/worker.ts): the app's Durable Object classes, and
+            // test subclasses with a movable clock, hosted for runInDurableObject.
+            main: "./test/unit/worker.ts",
             miniflare: {
               compatibilityDate: "2026-11-01",
               r2Buckets: ["IMAGES"],
@@ -24,6 +24,7 @@ export default defineConfig({
                 CLIENT_LIMITS: { className: "ClientLimiter", useSQLite: true },
                 BUDGET: { className: "BudgetLedger", useSQLite: true },
                 IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
+                DISPATCH: { className: "TestDispatcher", useSQLite: true },
               },
             },
           }),

@@ -2,8 +2,9 @@
 declare namespace Cloudflare {
   interface Env {
     IMAGES: R2Bucket;
-    CLIENT_LIMITS: DurableObjectNamespace<import("../../workers/app/src/index").ClientLimiter>;
-    BUDGET: DurableObjectNamespace<import("../../workers/app/src/index").BudgetLedger>;
-    IDEMPOTENCY: DurableObjectNamespace<import("../../workers/app/src/index").IdempotencyStore>;
+    CLIENT_LIMITS: DurableObjectNamespace<import("./worker").ClientLimiter>;
+    BUDGET: DurableObjectNamespace<import("./worker").BudgetLedger>;
+    IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyStore>;
+    DISPATCH: DurableObjectNamespace<import("./worker").TestDispatcher>;
   }
 }

@@ -114,6 +114,11 @@ describe("parseConfig: each bad setting is a problem naming it, never its value"
     ["PRICE_TABLE", '{"gpt-image-1":{"per_image":"V4L"}}'],
     ["STREAM_HEARTBEAT_MS", "fast-V4L"],
     ["OPENAI_PROXY", "http://alice:pa%ZZss-V4L@host:1, relay:"],
+    ["OPENAI_IMAGES_PER_MINUTE", "0"],
+    ["MAX_CONCURRENT_GENERATIONS", "two-V4L"],
+    ["QUEUE_MAX_WAIT_S", "-1"],
+    ["QUEUE_MAX_LENGTH", "1.5"],
+    ["QUEUE_WINDOW_S", "0"],
   ])("%s = %j", (setting, value) => {
     const { config, problems } = parseConfig(bindings({ [setting]: value }));
     expect(config).toBeUndefined();

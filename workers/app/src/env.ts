@@ -1,4 +1,5 @@
 import type { Logger } from "../../shared/log";
+import type { Dispatcher } from "./queue/dispatcher";
 
 /** Bindings and settings of the app worker (vars in wrangler.toml, secrets set with wrangler). */
 export interface AppBindings {
@@ -55,6 +56,18 @@ export interface AppBindings {
   BUDGET?: DurableObjectNamespace;
   /** Answers kept for repeated Idempotency-Keys (guard/idempotency.ts). */
   IDEMPOTENCY?: DurableObjectNamespace;
+  /** The fair queue in front of OpenAI's rate limits: one object per deployment (queue/dispatcher.ts). */
+  DISPATCH?: DurableObjectNamespace<Dispatcher>;
+  /** Images per minute OpenAI allows this deployment; unset: learned from its answers. */
+  OPENAI_IMAGES_PER_MINUTE?: string;
+  /** Calls to OpenAI in flight at most; unset: no cap. */
+  MAX_CONCURRENT_GENERATIONS?: string;
+  /** Longest wait in the queue in seconds (default 300); past it `queue_full` / `queue_timeout`. */
+  QUEUE_MAX_WAIT_S?: string;
+  /** Generations waiting at most (default 1000). */
+  QUEUE_MAX_LENGTH?: string;
+  /** The length of the rate window in seconds; leave at 60 except against a server with another window. */
+  QUEUE_WINDOW_S?: string;
   /** Milliseconds between keep-alive comments on a streamed generation (default 10 s). */
   STREAM_HEARTBEAT_MS?: string;
   /** Milliseconds to wait for the image API's answer; default five minutes. */

@@ -68,4 +68,5 @@ app.onError((err, c) => {
 export { BudgetLedger } from "./guard/budget";
 export { IdempotencyStore } from "./guard/idempotency";
 export { ClientLimiter } from "./guard/rate-limit";
+export { Dispatcher } from "./queue/dispatcher";
 export default app;

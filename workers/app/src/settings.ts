@@ -22,6 +22,10 @@ export const DEFAULTS = {
   perDay: 100,
   /** Intermediaries cut idle connections after 100-120 s; a generation can take two minutes. */
   streamHeartbeatMs: 10_000,
+  queueMaxWaitS: 300,
+  queueMaxLength: 1000,
+  /** OpenAI counts images per minute; another window only for a server that counts otherwise. */
+  queueWindowS: 60,
 } as const;
 
 /** What a parse gives: the value, or what the setting must be. */
@@ -71,6 +75,13 @@ const whole = (fallback: number, min: number, what: string) =>
     return Number.isInteger(n) && n >= min ? { value: n } : { problem: `must be ${what}` };
   });
 
+/** A whole number, at least 1, or unset (undefined). */
+const optionalPositive = (what: string) =>
+  setting<number | undefined>(undefined, (t) => {
+    const n = Number(t);
+    return Number.isInteger(n) && n >= 1 ? { value: n } : { problem: `must be ${what}` };
+  });
+
 const ms = (fallback: number, min: number) => whole(fallback, min, `a whole number of milliseconds, at least ${min}`);
 
 function oneOf<const T extends string>(choices: readonly T[], fallback: T) {
@@ -112,6 +123,22 @@ const dollars = setting<number | undefined>(undefined, (t) => {
   return Number.isFinite(n) && n >= 0 ? { value: n } : { problem: "must be a number of dollars, 0 or more" };
 });
 
+/**
+ * The fair queue's settings (queue/dispatcher.ts), also parsed on their own by the dispatcher,
+ * which has no use for the rest.
+ */
+export function queueSettings() {
+  return {
+    /** Unset: the queue learns the limit from OpenAI's answers. */
+    OPENAI_IMAGES_PER_MINUTE: optionalPositive("a whole number of images, at least 1"),
+    MAX_CONCURRENT_GENERATIONS: optionalPositive("a whole number of calls, at least 1"),
+    QUEUE_MAX_WAIT_S: whole(DEFAULTS.queueMaxWaitS, 1, "a whole number of seconds, at least 1"),
+    QUEUE_MAX_LENGTH: whole(DEFAULTS.queueMaxLength, 1, "a whole number of generations, at least 1"),
+    /** The length of the rate window; 60 except against a server that counts over another one. */
+    QUEUE_WINDOW_S: whole(DEFAULTS.queueWindowS, 1, "a whole number of seconds, at least 1"),
+  };
+}
+
 /** The schema; its keys are the settings' names as the operator writes them. */
 export const settingsSchema = z.object({
   IMAGE_GENERATION_PROVIDER: oneOf(["openai"], "openai"),
@@ -139,6 +166,7 @@ export const settingsSchema = z.object({
     return typeof table === "string" ? { problem: table } : { value: table };
   }),
   STREAM_HEARTBEAT_MS: ms(DEFAULTS.streamHeartbeatMs, 1),
+  ...queueSettings(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,0 +1,32 @@
+/**
+ * The unit project's `main` (vitest.config.ts): the Durable Object classes unit tests run in
+ * workerd with `runInDurableObject`. Test subclasses read their clock offset and settings from
+ * their own storage, so both survive an eviction like the state under test does.
+ */
+import { Dispatcher } from "../../workers/app/src/queue/dispatcher";
+
+export { BudgetLedger, ClientLimiter, IdempotencyStore } from "../../workers/app/src/index";
+
+import { QUEUE_DEFAULTS, type QueueLimitsConfig } from "../../workers/app/src/queue/limits";
+
+/** Storage keys the tests write (only the test subclass reads them). */
+export const TEST_OFFSET_KEY = "test:offset";
+export const TEST_CONFIG_KEY = "test:config";
+
+/**
+ * The dispatcher on a clock that runs ahead of real time by a stored offset: tests move time
+ * without sleeping, and alarms (set in the clock's time) never fire before the clock reaches them.
+ */
+export class TestDispatcher extends Dispatcher {
+  protected override now(): number {
+    return Date.now() + (this.ctx.storage.kv.get<number>(TEST_OFFSET_KEY) ?? 0);
+  }
+
+  protected override config(): QueueLimitsConfig {
+    return { ...QUEUE_DEFAULTS, ...this.ctx.storage.kv.get<Partial<QueueLimitsConfig>>(TEST_CONFIG_KEY) };
+  }
+}
+
+export default {
+  fetch: () => new Response("unit-test worker", { status: 404 }),
+} satisfies ExportedHandler;

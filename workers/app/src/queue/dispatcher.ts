@@ -1,0 +1,196 @@
+import { DurableObject } from "cloudflare:workers";
+import type { AppBindings } from "../env";
+import {
+  type AcquireResult,
+  type DispatchState,
+  type DispatchStats,
+  loadState,
+  nextAlarm,
+  queueConfig,
+  type ReleaseOutcome,
+  saveState,
+  sweep,
+} from "./dispatcher-store";
+import {
+  enqueue as fairEnqueue,
+  position as fairPosition,
+  find,
+  nextGrant,
+  type QueueEntry,
+  remove,
+  requeueAtHead,
+  size,
+} from "./fairness";
+import {
+  admit,
+  type CallOutcome,
+  currentLimit,
+  estimateWaitS,
+  grantCapacity,
+  type QueueLimitsConfig,
+  recordGrant,
+  recordOutcome,
+  wakeAt,
+  windowImages,
+} from "./limits";
+
+export type { AcquireResult, DispatchStats, ReleaseOutcome } from "./dispatcher-store";
+
+/**
+ * The fair queue in front of OpenAI's rate limits, one object per deployment
+ * (`DISPATCH.idFromName("openai")`). Pull model: a `Generation` asks (`acquire`), reports back
+ * (`release`) and polls (`position`); the dispatcher never calls generations, so it never waits
+ * on one. Every method is idempotent by generation id, so a caller whose RPC broke (a restart of
+ * this object resets its in-memory waiters) calls again and finds its place unchanged.
+ */
+export class Dispatcher extends DurableObject<AppBindings> {
+  #state: DispatchState;
+  /** Callers waiting for a grant, by id: memory only (after a restart they call again). */
+  #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
+  #alarmAt: number | null = null;
+  #config: QueueLimitsConfig | undefined;
+
+  constructor(ctx: DurableObjectState, env: AppBindings) {
+    super(ctx, env);
+    this.#state = loadState(ctx.storage, this.now());
+  }
+
+  /** The clock; tests override it to move time without sleeping. */
+  protected now(): number {
+    return Date.now();
+  }
+
+  /** The settings, parsed once (vars change only with a deploy, which restarts the object). */
+  protected config(): QueueLimitsConfig {
+    this.#config ??= queueConfig(this.env);
+    return this.#config;
+  }
+
+  /**
+   * Resolves when generation `gen` of `client` may send its call for `images` images. With
+   * nothing waiting and room in the window it answers in the same turn with one storage write;
+   * otherwise it waits its fair turn, or is refused as `full` when the queue is long or slow.
+   */
+  async acquire(gen: string, client: string, images: number): Promise<AcquireResult> {
+    const s = this.#state;
+    const [now, cfg] = [this.now(), this.config()];
+    if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
+    if (s.granted[gen]) return { granted: true };
+    if (s.expired[gen] !== undefined) return { expired: true };
+    if (!find(s.fair, gen)) {
+      const waiting = size(s.fair);
+      if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
+        // The fast path: nobody to be fair to, so no round robin; the seq keeps its meaning.
+        this.#grant({ gen, client, images, seq: s.fair.nextSeq++, enqueuedAt: now }, now);
+        saveState(this.ctx.storage, s);
+        return { granted: true };
+      }
+      const admission = admit(s.limits, cfg, now, waiting);
+      if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
+      fairEnqueue(s.fair, { gen, client, images }, now);
+    }
+    const answer = new Promise<AcquireResult>((resolve) => {
+      this.#waiters.set(gen, [...(this.#waiters.get(gen) ?? []), resolve]);
+    });
+    await this.#dispatch(now, cfg);
+    return answer;
+  }
+
+  /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
+  async position(gen: string): Promise<{ position: number; etaS: number } | null> {
+    const { fair, limits } = this.#state;
+    const ahead = fairPosition(fair, gen);
+    if (!ahead) return null;
+    const [now, cfg] = [this.now(), this.config()];
+    // The estimate counts images ahead; with the window full, nothing moves before it slides.
+    const slides = grantCapacity(limits, cfg, now) === 0 ? (wakeAt(limits, cfg, now) ?? now) - now : 0;
+    const etaS = Math.max(estimateWaitS(limits, cfg, now, ahead), Math.ceil(slides / 1000));
+    return { position: ahead.requests + 1, etaS };
+  }
+
+  /**
+   * A granted generation reports how its call went. A rate-limit 429 puts it back at the head of
+   * its client's line (`requeued`: call `acquire` again); anything else frees its slot. A retried
+   * release changes nothing.
+   */
+  async release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
+    const s = this.#state;
+    const grant = s.granted[gen];
+    // A retried release answers as the first did: a requeued generation is waiting again.
+    if (!grant) return find(s.fair, gen) ? { requeued: true } : { released: true };
+    const [now, cfg] = [this.now(), this.config()];
+    delete s.granted[gen];
+    const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
+    const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
+    if (requeue) requeueAtHead(s.fair, grant.entry);
+    await this.#dispatch(now, cfg);
+    return requeue ? { requeued: true } : { released: true };
+  }
+
+  /** Takes a waiting generation out of the queue: true when it was waiting (nothing was sent). */
+  async cancel(gen: string): Promise<boolean> {
+    const removed = remove(this.#state.fair, gen);
+    if (!removed) return false;
+    this.#settle(gen, { cancelled: true });
+    await this.#dispatch(this.now(), this.config());
+    return true;
+  }
+
+  /** Figures for tests and health: sizes, the limit in force and any block. */
+  async stats(): Promise<DispatchStats> {
+    const [{ fair, limits, granted }, cfg] = [this.#state, this.config()];
+    const waiting = size(fair);
+    return {
+      queued: waiting.requests,
+      queuedImages: waiting.images,
+      inflight: Object.keys(granted).length,
+      windowImages: windowImages(limits, cfg, this.now()),
+      limit: currentLimit(limits, cfg),
+      learned: limits.learned,
+      blockedUntil: limits.blockedUntil,
+    };
+  }
+
+  /** Time moved on: a block ended, the window slid, or a waiting entry is due to expire. */
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    await this.#dispatch(this.now(), this.config());
+  }
+
+  /**
+   * Expires old entries, takes back stale grants, grants in fair order while capacity allows,
+   * saves once, answers the granted waiters and sets the alarm for the next change.
+   */
+  async #dispatch(now: number, cfg: QueueLimitsConfig): Promise<void> {
+    const s = this.#state;
+    for (const gen of sweep(s, cfg, now)) this.#settle(gen, { expired: true });
+    for (;;) {
+      const entry = nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
+      if (!entry) break;
+      this.#grant(entry, now);
+      this.#settle(entry.gen, { granted: true });
+    }
+    saveState(this.ctx.storage, s);
+    await this.#schedule(now, cfg);
+  }
+
+  /** Counts a grant in the window and remembers it until its release. */
+  #grant(entry: QueueEntry, now: number): void {
+    recordGrant(this.#state.limits, entry.gen, entry.images, now);
+    this.#state.granted[entry.gen] = { entry, at: now };
+  }
+
+  /** Answers everyone waiting on `gen`. */
+  #settle(gen: string, result: AcquireResult): void {
+    for (const resolve of this.#waiters.get(gen) ?? []) resolve(result);
+    this.#waiters.delete(gen);
+  }
+
+  /** Sets the alarm for the next change (`nextAlarm`); none while nothing waits. */
+  async #schedule(now: number, cfg: QueueLimitsConfig): Promise<void> {
+    const at = nextAlarm(this.#state, cfg, now);
+    if (at === null || this.#alarmAt === at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+}
