@@ -1,5 +1,4 @@
 import type { Logger } from "../../shared/log";
-import type { Dispatcher } from "./queue/dispatcher";
 
 /** Bindings and settings of the app worker (vars in wrangler.toml, secrets set with wrangler). */
 export interface AppBindings {
@@ -57,7 +56,7 @@ export interface AppBindings {
   /** Answers kept for repeated Idempotency-Keys (guard/idempotency.ts). */
   IDEMPOTENCY?: DurableObjectNamespace;
   /** The fair queue in front of OpenAI's rate limits: one object per deployment (queue/dispatcher.ts). */
-  DISPATCH?: DurableObjectNamespace<Dispatcher>;
+  DISPATCH?: DurableObjectNamespace;
   /** Images per minute OpenAI allows this deployment; unset: learned from its answers. */
   OPENAI_IMAGES_PER_MINUTE?: string;
   /** Calls to OpenAI in flight at most; unset: no cap. */

@@ -194,3 +194,9 @@ export class Dispatcher extends DurableObject<AppBindings> {
     await this.ctx.storage.setAlarm(at);
   }
 }
+
+/** The deployment's one dispatcher (one OpenAI key/organisation, one queue). */
+export function dispatcherOf(env: AppBindings): DurableObjectStub<Dispatcher> {
+  const ns = env.DISPATCH as DurableObjectNamespace<Dispatcher>;
+  return ns.get(ns.idFromName("openai"));
+}
