@@ -196,7 +196,7 @@ describe("n > 1", () => {
     const res = await generate(stack, { prompt: `a fox ${shape}`, model: "gpt-image-1", n: 3, stream: true });
     const events = await sseReader(res).rest();
     expect(events.map((e) => e.event)).toEqual(["started", "running", "completed"]);
-    expect((events[2]?.data as { images: unknown[] }).images).toHaveLength(3);
+    expect((events[2]?.data as { images?: unknown[] } | undefined)?.images).toHaveLength(3);
     // Asked without stream: the JSON answer's data[] holds every image.
     const sent = JSON.parse(stack.standIn.apiCalls[0]?.body.toString() ?? "{}");
     expect(sent.stream).toBeUndefined();
