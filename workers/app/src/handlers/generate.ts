@@ -14,7 +14,7 @@ import { ApiError } from "../errors";
 import { prepareJob } from "../generate/job";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
 import { newGenerationId } from "../generations/id";
-import { type GenerationStub, generationOf } from "../generations/object";
+import { type GenerationStub, generationOf } from "../generations/stub";
 import type { GenerationSpec } from "../generations/types";
 import { admit } from "../guard/admission";
 import { errorAnswer, eventsAnswer, replayStream, wantsStream } from "./generate-stream";
