@@ -29,7 +29,9 @@ if (!Number.isInteger(days) || days < 1) {
 
 const command = ["r2", "bucket", "lifecycle", "add", BUCKET, RULE, PREFIX, "--expire-days", String(days), "--force"];
 if (!remote) {
-  console.log(`Dry run (lifecycle rules exist only on Cloudflare; add --remote to apply):\n  wrangler ${command.join(" ")}`);
+  console.log(
+    `Dry run (lifecycle rules exist only on Cloudflare; add --remote to apply):\n  wrangler ${command.join(" ")}`,
+  );
   process.exit(0);
 }
 const run = spawnSync(process.execPath, [WRANGLER, ...command], { cwd: ROOT, stdio: "inherit" });
