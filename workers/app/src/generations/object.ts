@@ -50,6 +50,12 @@ export class Generation extends DurableObject<AppBindings> {
     return { id: this.#record.id, status: this.#record.status };
   }
 
+  /** create() then wait(), in one round trip: the JSON answer's path. */
+  async createAndWait(id: string, model: string, spec: GenerationSpec): Promise<WaitResult | null> {
+    await this.create(id, model, spec);
+    return this.wait();
+  }
+
   /** Resolves when the generation ends; at once if it has. Null for an unknown id. */
   async wait(): Promise<WaitResult | null> {
     const ended = this.#result();
@@ -107,7 +113,7 @@ export class Generation extends DurableObject<AppBindings> {
       await this.#end({ outcome: "interrupted", error: interrupted() });
     } else if (decision.action === "resume") {
       this.#start();
-    } else {
+    } else if (!fresh) {
       await this.ctx.storage.setAlarm(decision.alarmAt);
     }
   }

@@ -10,6 +10,7 @@ import type { GenerationSpec, GenerationView } from "./types";
  */
 export interface GenerationStub {
   create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }>;
+  createAndWait(id: string, model: string, spec: GenerationSpec): Promise<WaitResult | null>;
   wait(): Promise<WaitResult | null>;
   view(): Promise<GenerationView | null>;
   fetch(input: string, init?: RequestInit): Promise<Response>;

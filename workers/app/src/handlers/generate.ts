@@ -14,6 +14,7 @@ import { ApiError } from "../errors";
 import { prepareJob } from "../generate/job";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
 import { newGenerationId } from "../generations/id";
+import type { WaitResult } from "../generations/record";
 import { type GenerationStub, generationOf } from "../generations/stub";
 import type { GenerationSpec } from "../generations/types";
 import { admit } from "../guard/admission";
@@ -57,8 +58,12 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
       ...(admission.budget ? { budget: admission.budget } : {}),
     };
     try {
+      // A JSON client: create and wait in one round trip.
+      if (!streaming && !respondAsync(c)) return answerWith(c, id, await generation.createAndWait(id, job.model, spec));
       ({ status } = await generation.create(id, job.model, spec));
     } catch (err) {
+      // Broken before the object had the generation: free the guards. After: wait for its end.
+      if ((await generation.view().catch(() => null)) !== null) return waitAnswer(c, generation, id);
       await admission.release();
       throw err;
     }
@@ -77,7 +82,7 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
 
 /** The JSON answer: waits for the generation's end (a joined retry waits for the same one). */
 async function waitAnswer(c: Context<AppEnv>, generation: GenerationStub, id: string) {
-  let result: Awaited<ReturnType<GenerationStub["wait"]>>;
+  let result: WaitResult | null;
   try {
     result = await generation.wait();
   } catch {
@@ -85,6 +90,11 @@ async function waitAnswer(c: Context<AppEnv>, generation: GenerationStub, id: st
     await generation.view();
     result = await generation.wait();
   }
+  return answerWith(c, id, result);
+}
+
+/** A generation's end as the JSON answer, or its error envelope with the error's status. */
+function answerWith(c: Context<AppEnv>, id: string, result: WaitResult | null): Response {
   if (!result) throw new ApiError("not_found", `No generation ${id}.`);
   if (!result.ok) return errorAnswer(c, result.error, result.status);
   if (result.route) c.header(EGRESS_ROUTE_HEADER, result.route);
