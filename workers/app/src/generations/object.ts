@@ -43,8 +43,8 @@ export class Generation extends DurableObject<AppBindings> {
     if (!this.#record) {
       this.#record = newRecord(id, model, spec, Date.now());
       this.#save();
+      // No alarm yet: until `sent` nothing can be lost, and whoever reads it next resumes it.
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
-      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
       this.#start();
     }
     return { id: this.#record.id, status: this.#record.status };
@@ -159,7 +159,7 @@ export class Generation extends DurableObject<AppBindings> {
       record.status = "running";
       record.grants += 1;
       record.granted_at = now;
-      this.#save();
+      // Saved with `sent`, a moment later: a restart in between finds `queued` and resumes.
       this.#fanout.publish(this.#events.append("running", {}));
       return;
     }
