@@ -76,7 +76,13 @@ export function parseRelaySettings(env: RelayEnv): { settings?: RelaySettings; p
   const settings: Record<string, unknown> = {};
   for (const [key, [name, parse, fallback]] of Object.entries(SCHEMA)) {
     const raw = env[name] as unknown;
-    const text = typeof raw === "string" || typeof raw === "number" ? String(raw).trim() : "";
+    // Wrangler passes vars written as TOML numbers or booleans as such: read them as their text,
+    // so `REGION_FALLBACK = false` is a problem named, never a silent default.
+    if (raw !== undefined && raw !== null && !["string", "number", "boolean"].includes(typeof raw)) {
+      problems.push({ setting: name, problem: "must be text, not a binding" });
+      continue;
+    }
+    const text = raw === undefined || raw === null ? "" : String(raw).trim();
     if (text === "") {
       settings[key] = fallback;
       continue;
