@@ -1,16 +1,9 @@
-/**
- * The daily budget against hostile upstreams and crowds: holds are each call's worst case, a
- * call that may have been billed keeps its hold when it fails late, open holds answer
- * `budget_busy` (not "exhausted until midnight"), and a dead call's hold does not block forever.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectError, generate } from "../helpers/api.ts";
 import { FaultUpstream } from "../helpers/fault-upstream.ts";
 import { sseReader } from "../helpers/sse.ts";
-import { logsOf, type Stack, startStack } from "../helpers/stack.ts";
+import { logsOf, startStack } from "../helpers/stack.ts";
+import { stackPool } from "../helpers/stack-pool.ts";
 import { freePort } from "../helpers/tinyproxy.ts";
 
 /** gpt-image-1 at 1024x1024 medium is 1056 output tokens (OpenAI's table): $0.20 exactly here. */
@@ -24,17 +17,8 @@ const PRICE_TABLE = JSON.stringify({
 });
 const MEDIUM = { model: "gpt-image-1", size: "1024x1024", quality: "medium" };
 
-const stacks: Stack[] = [];
-const dirs: string[] = [];
-async function stackWith(options: Parameters<typeof startStack>[0]): Promise<Stack> {
-  const stack = await startStack(options);
-  stacks.push(stack);
-  return stack;
-}
-afterAll(async () => {
-  for (const s of stacks) await s.stop().catch(() => {});
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const pool = stackPool();
+const stackWith = pool.start;
 
 /** Every `spent_usd` the app logged, in order. */
 const spentValues = (logs: string) => [...logs.matchAll(/"spent_usd":([\d.]+)/g)].map((m) => Number(m[1]));
@@ -199,8 +183,7 @@ describe("open holds answer budget_busy, spending answers budget_exhausted", () 
   });
 
   it("a hold whose call died is settled at its estimate when its generation is interrupted", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "budget-state-"));
-    dirs.push(dir);
+    const dir = pool.stateDir("budget-state-");
     // The generation's alarm ends it UPSTREAM_TIMEOUT_MS plus a margin (1 s here) after it was
     // sent, and settles its hold at the estimate; the ledger's own expiry (16 s here) is a backstop.
     const vars = { DAILY_BUDGET_USD: "0.3", PRICE_TABLE, UPSTREAM_TIMEOUT_MS: "8000" };

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectError, GENERATE, generate } from "../helpers/api.ts";
 import { httpText, rawRequest } from "../helpers/raw-http.ts";
 import { logsOf, type Stack, startStack } from "../helpers/stack.ts";
+import { stackPool } from "../helpers/stack-pool.ts";
 
 /** The stand-in reports 50 input and 1056 output tokens per image; price it at exactly $0.20. */
 const PRICE_TABLE = JSON.stringify({
@@ -25,17 +23,8 @@ const secondsToUtcMidnight = () => {
   return Math.ceil((next.getTime() - Date.now()) / 1000);
 };
 
-const stacks: Stack[] = [];
-const dirs: string[] = [];
-async function stackWith(options: Parameters<typeof startStack>[0]): Promise<Stack> {
-  const stack = await startStack(options);
-  stacks.push(stack);
-  return stack;
-}
-afterAll(async () => {
-  for (const s of stacks) await s.stop().catch(() => {});
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const pool = stackPool();
+const stackWith = pool.start;
 
 const fromIp = (ip: string) => ({ "cf-connecting-ip": ip });
 
@@ -172,8 +161,7 @@ describe("daily budget", () => {
   });
 
   it("survives a restart: the day's spending and the rate counts are kept", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "guard-state-"));
-    dirs.push(dir);
+    const dir = pool.stateDir("guard-state-");
     const vars = { DAILY_BUDGET_USD: "0.4", PRICE_TABLE, RATE_LIMIT_PER_DAY: "3", RATE_LIMIT_PER_MINUTE: "0" };
     const first = await startStack({ appVars: vars, persistDir: dir });
     for (let i = 0; i < 2; i++) {

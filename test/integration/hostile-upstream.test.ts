@@ -29,17 +29,41 @@ let fault: FaultUpstream;
 let proxy: Tinyproxy;
 let viaRelay: Stack;
 let viaProxy: Stack;
-/** Paths the app asked of FILES, in order. */
+/** Every request that left the app for its outbound network, in order: FILES paths, else the URL. */
 const downloads: string[] = [];
+
+/** Over the app's 50 MB download cap, as PNG bytes (so only the cap can refuse it). */
+const OVER_CAP = 51 * 1024 * 1024;
+
+/** A PNG header and then zeros, `total` bytes in 1 MiB chunks, with no declared length. */
+function pngStream(total: number): ReadableStream<Uint8Array> {
+  const head = placeholderPng(1, 1, "file");
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      const size = Math.min(1024 * 1024, total - sent);
+      const chunk = new Uint8Array(size);
+      if (sent === 0) chunk.set(head.subarray(0, Math.min(head.length, size)));
+      sent += size;
+      controller.enqueue(chunk);
+      if (sent >= total) controller.close();
+    },
+  });
+}
 
 /** The app's outbound network: FILES answers as a hostile file host would; nothing else exists. */
 function outbound(request: Request): Response {
   const url = new URL(request.url);
+  downloads.push(url.origin === FILES ? url.pathname : url.href);
   if (url.origin !== FILES) return new Response("not on the test network", { status: 502 });
-  downloads.push(url.pathname);
   if (url.pathname === "/ok.png") return new Response(new Uint8Array(placeholderPng(32, 32, "file")), { status: 200 });
-  if (url.pathname === "/redir") return new Response(null, { status: 302, headers: { location: `${fault.url}/x` } });
+  // To a real image: a followed redirect would succeed, so only not following it passes.
+  if (url.pathname === "/redir") return new Response(null, { status: 302, headers: { location: `${FILES}/ok.png` } });
+  if (url.pathname === "/redir-loopback") {
+    return new Response(null, { status: 302, headers: { location: `${fault.url}/x` } });
+  }
   if (url.pathname === "/text") return new Response("<html>admin console</html>", { status: 200 });
+  if (url.pathname === "/huge") return new Response(pngStream(OVER_CAP), { status: 200 });
   return new Response("missing", { status: 404 });
 }
 
@@ -162,8 +186,10 @@ describe("7. a url answer names where the app downloads from", () => {
   });
 
   it.each([
-    ["a redirect (to loopback)", "/redir"],
+    ["a redirect (to an image on the same host)", "/redir"],
+    ["a redirect (to loopback)", "/redir-loopback"],
     ["an HTTP error", "/missing"],
+    ["an image over the 50 MB cap, streamed without a length", "/huge"],
     ["something that is not an image", "/text"],
   ])("%s: not followed, and the same error as every other failure", async (_name, path) => {
     fault.next(urlAnswer(`${FILES}${path}`));

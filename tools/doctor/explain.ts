@@ -4,7 +4,7 @@
  * selected fields are ever echoed: never a header, a token or a key.
  */
 
-import type { RelayDiagnostics, RelayPathReport } from "../../workers/shared/relay-protocol.ts";
+import type { RelayDiagnostics, RelayErrorCode, RelayPathReport } from "../../workers/shared/relay-protocol.ts";
 import {
   type Finding,
   isObject,
@@ -37,7 +37,8 @@ function where(p: PathReport | undefined): string {
 
 /** Why a relay refused us, from its error answer; undefined when it was not a refusal. */
 function refusal(status: number, body: unknown, tokenSource: string | undefined): Finding | undefined {
-  const code = isObject(body) && isObject(body.error) ? body.error.code : undefined;
+  // Typed as the relay's codes, so the literals below are checked against the protocol module.
+  const code = isObject(body) && isObject(body.error) ? (body.error.code as RelayErrorCode) : undefined;
   if (status === 401 && code === "relay_token_missing") {
     return {
       ok: false,

@@ -5,6 +5,7 @@
  * one in the settings, a throwaway token is made up for the run and printed.
  */
 import { randomBytes } from "node:crypto";
+import { RELAY_DIAGNOSTICS_PATH } from "../../workers/shared/relay-protocol.ts";
 
 export const RELAY_ONLY_FLAG = "--relay-only";
 export const DEFAULT_RELAY_PORT = 8788;
@@ -65,7 +66,7 @@ export function howToCall(h: HowToCall): string[] {
       : "process.env.OPENAI_API_KEY /* forwarded upstream: the relay has no key of its own */";
   const body = JSON.stringify({ model: "gpt-image-1", prompt: "a fox" });
   const lines = [
-    `Relay: ${h.url} (POST /v1/images/{generations,edits,variations}, GET /_relay/diagnostics)`,
+    `Relay: ${h.url} (POST /v1/images/{generations,edits,variations}, GET ${RELAY_DIAGNOSTICS_PATH})`,
     h.throwaway
       ? `RELAY_TOKEN=${h.throwaway}   (made up for this run: set RELAY_TOKEN in .dev.vars to keep one)`
       : `RELAY_TOKEN: yours, from ${h.tokenSource ?? "the settings"} (not shown; $RELAY_TOKEN below stands for it)`,

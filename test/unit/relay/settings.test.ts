@@ -51,6 +51,24 @@ describe("the relay's settings", () => {
     expect(message).not.toContain("V4L");
   });
 
+  it("reads TOML booleans and numbers as their text, and names a non-text value, never falling back", () => {
+    const env = {
+      REGION_FALLBACK: false,
+      LOG_ALL_CALLS: true,
+      UPSTREAM_TIMEOUT_MS: 9000,
+      RELAY_MAX_BODY_BYTES: {},
+    } as unknown as RelayEnv;
+    const { settings, problems } = parseRelaySettings(env);
+    expect(settings).toBeUndefined();
+    expect(problems).toEqual([
+      { setting: "RELAY_MAX_BODY_BYTES", problem: "must be text, not a binding" },
+      { setting: "REGION_FALLBACK", problem: 'must be "on" or "off"' },
+      { setting: "LOG_ALL_CALLS", problem: 'must be "on" or "off"' },
+    ]);
+    const numbers = parseRelaySettings({ UPSTREAM_TIMEOUT_MS: 9000 } as unknown as RelayEnv);
+    expect(numbers.settings?.upstreamTimeoutMs).toBe(9000);
+  });
+
   it("collects every problem at once", () => {
     const { problems } = parseRelaySettings({
       RELAY_MAX_BODY_BYTES: "x",

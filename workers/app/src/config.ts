@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { perEnv } from "../../shared/per-env";
 import type { EgressRoute } from "./egress/routes";
 import type { AppBindings } from "./env";
 import { type ApiError, misconfigured } from "./errors";
@@ -130,20 +131,13 @@ export function configError(problems: readonly ConfigProblem[]): ApiError {
   return misconfigured(problems.map((p) => `${p.setting} ${p.problem}`).join("; "));
 }
 
-const cache = new WeakMap<object, { config?: AppConfig; problems: ConfigProblem[] }>();
-
 /**
  * parseConfig's answer, parsed once per env object (the runtime hands every request of an
  * isolate the same one, so the hot path pays a WeakMap lookup).
  */
-export function loadConfig(env: AppBindings): { config?: AppConfig; problems: ConfigProblem[] } {
-  let parsed = cache.get(env);
-  if (!parsed) {
-    parsed = parseConfig(env);
-    cache.set(env, parsed);
-  }
-  return parsed;
-}
+export const loadConfig: (env: AppBindings) => { config?: AppConfig; problems: ConfigProblem[] } = perEnv((env) =>
+  parseConfig(env as AppBindings),
+);
 
 /** The parsed config, or a config_error that names each bad setting. */
 export function getConfig(env: AppBindings): AppConfig {

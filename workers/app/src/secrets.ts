@@ -1,20 +1,15 @@
+import { perEnv } from "../../shared/per-env";
 import { type Redactor, redactorFor } from "../../shared/redact";
 import type { AppBindings } from "./env";
-
-const cache = new WeakMap<object, Redactor>();
 
 /**
  * The app's redactor: its OpenAI key (proxy routes), the relay token and every proxy password in
  * OPENAI_PROXY, by value, plus anything shaped like a credential. Built once per env object.
  */
-export function appRedactor(env: AppBindings): Redactor {
-  let redact = cache.get(env);
-  if (!redact) {
-    redact = redactorFor([env.OPENAI_API_KEY, env.RELAY_TOKEN, ...proxyCredentials(env.OPENAI_PROXY)]);
-    cache.set(env, redact);
-  }
-  return redact;
-}
+export const appRedactor: (env: AppBindings) => Redactor = perEnv((env) => {
+  const { OPENAI_API_KEY, RELAY_TOKEN, OPENAI_PROXY } = env as AppBindings;
+  return redactorFor([OPENAI_API_KEY, RELAY_TOKEN, ...proxyCredentials(OPENAI_PROXY)]);
+});
 
 /** Each entry's password as written, decoded, and as the Basic value built from it. */
 function proxyCredentials(value: string | undefined): string[] {

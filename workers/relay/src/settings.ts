@@ -1,3 +1,4 @@
+import { perEnv } from "../../shared/per-env";
 import { RELAY_MISCONFIGURED_PREFIX } from "../../shared/relay-protocol";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, type RelayEnv } from "./env";
 import type { Operator } from "./headers";
@@ -76,7 +77,13 @@ export function parseRelaySettings(env: RelayEnv): { settings?: RelaySettings; p
   const settings: Record<string, unknown> = {};
   for (const [key, [name, parse, fallback]] of Object.entries(SCHEMA)) {
     const raw = env[name] as unknown;
-    const text = typeof raw === "string" || typeof raw === "number" ? String(raw).trim() : "";
+    // Wrangler passes vars written as TOML numbers or booleans as such: read them as their text,
+    // so `REGION_FALLBACK = false` is a problem named, never a silent default.
+    if (raw !== undefined && raw !== null && !["string", "number", "boolean"].includes(typeof raw)) {
+      problems.push({ setting: name, problem: "must be text, not a binding" });
+      continue;
+    }
+    const text = raw === undefined || raw === null ? "" : String(raw).trim();
     if (text === "") {
       settings[key] = fallback;
       continue;
@@ -88,17 +95,10 @@ export function parseRelaySettings(env: RelayEnv): { settings?: RelaySettings; p
   return problems.length > 0 ? { problems } : { settings: settings as unknown as RelaySettings, problems };
 }
 
-const cache = new WeakMap<object, { settings?: RelaySettings; problems: RelayProblem[] }>();
-
 /** Parsed once per env object: the hot path pays a WeakMap lookup. */
-export function relaySettings(env: RelayEnv): { settings?: RelaySettings; problems: RelayProblem[] } {
-  let parsed = cache.get(env);
-  if (!parsed) {
-    parsed = parseRelaySettings(env);
-    cache.set(env, parsed);
-  }
-  return parsed;
-}
+export const relaySettings: (env: RelayEnv) => { settings?: RelaySettings; problems: RelayProblem[] } = perEnv((env) =>
+  parseRelaySettings(env as RelayEnv),
+);
 
 /** The operator's key and billing headers; callers' own values are used only without a key. */
 export const operatorOf = (env: RelayEnv, settings: RelaySettings): Operator => ({
