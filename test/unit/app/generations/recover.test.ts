@@ -85,4 +85,40 @@ describe("the Generation object in workerd", () => {
       expect(await state.storage.getAlarm()).toBe((stored?.ended_at ?? 0) + 24 * 3_600_000);
     });
   });
+
+  const storing = (stems: string[]) =>
+    sent({
+      phase: "storing",
+      image_names: stems,
+      spec: { ...queuedRecord().spec, request: { prompt: "a fox", n: 2 }, idempotency: undefined, budget: undefined },
+    });
+
+  async function recovered(record: GenerationRecord) {
+    const gen = stub();
+    await runInDurableObject(gen, async (_o, state) => {
+      state.storage.kv.put("record", record);
+    });
+    await evictDurableObject(gen);
+    return (await gen.view()) as { status: string; images?: Array<{ url: string }>; error?: { code: string } } | null;
+  }
+
+  it("storing, every image in R2: a fresh instance ends it succeeded with those images", async () => {
+    const stems = ["a1".repeat(16), "b2".repeat(16)];
+    await env.IMAGES.put(`images/${stems[0]}.png`, new Uint8Array([1]));
+    await env.IMAGES.put(`images/${stems[1]}.webp`, new Uint8Array([2]));
+    const view = await recovered(storing(stems));
+    expect(view?.status).toBe("succeeded");
+    expect(view?.images?.map((i) => i.url)).toEqual([
+      `https://images.example/api/images/${stems[0]}.png`,
+      `https://images.example/api/images/${stems[1]}.webp`,
+    ]);
+  });
+
+  it("storing, an image missing from R2: generation_interrupted", async () => {
+    const stems = ["c3".repeat(16), "d4".repeat(16)];
+    await env.IMAGES.put(`images/${stems[0]}.png`, new Uint8Array([1]));
+    const view = await recovered(storing(stems));
+    expect(view?.status).toBe("failed");
+    expect(view?.error?.code).toBe("generation_interrupted");
+  });
 });

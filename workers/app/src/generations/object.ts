@@ -7,7 +7,7 @@ import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
 import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
-import { interrupted, nextCheck, recoveryFor, timingOf } from "./recover";
+import { interruptedEnd, nextCheck, recoveryFor, timingOf } from "./recover";
 import { generationLog, type RunResult, runGeneration } from "./run";
 import { settleGuards } from "./settle";
 import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
@@ -106,11 +106,9 @@ export class Generation extends DurableObject<AppBindings> {
       await this.ctx.storage.deleteAll();
       this.#record = undefined;
     } else if (decision.action === "interrupt") {
-      generationLog(this.env, record).error("Generation interrupted: its call was in flight when its owner died", {
-        phase: record.phase,
-        fresh,
-      });
-      await this.#end({ outcome: "interrupted", error: interrupted() });
+      const end = await interruptedEnd(this.env.IMAGES, record);
+      generationLog(this.env, record).warn(end.message, { phase: record.phase, fresh });
+      await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
       this.#start();
     } else if (!fresh) {
@@ -170,10 +168,9 @@ export class Generation extends DurableObject<AppBindings> {
   }
 
   /** Ends the generation: record, guards (outcome.ts), then the final event and the waiters. */
-  async #end(result: RunResult | { outcome: Outcome; error: ApiError }): Promise<void> {
+  async #end(result: RunResult | { outcome: Outcome; error: ApiError }, rule = ruleFor(result.outcome)): Promise<void> {
     const record = this.#record;
     if (!record || record.phase === "ended") return;
-    const rule = ruleFor(result.outcome);
     endRecord(record, rule, "answer" in result ? { answer: result.answer } : { error: result.error });
     this.#save();
     await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));

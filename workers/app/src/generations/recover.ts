@@ -4,14 +4,15 @@
  *
  * - `sent` or `storing` with no run in this instance: the instance that sent the call is gone (a
  *   pending call keeps its instance alive, and an object has one live instance), so the call's
- *   result is lost; it may have been billed, so it is never resent: `interrupt`. (Images already
- *   put by a `storing` run are not looked for: they stay in R2 as orphans until a lifecycle rule.)
+ *   result is lost; it may have been billed, so it is never resent: `interrupt`. A `storing` run
+ *   whose images are all in R2 (storedAnswer) succeeds instead, charged at the estimate.
  * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`).
  * - `ended`: the record stays for its TTL, then `expire` (deleteAll).
  */
 import { type AppConfig, DEFAULTS } from "../config";
 import { ApiError } from "../errors";
-import type { GenerationRecord } from "./types";
+import { type OutcomeRule, ruleFor } from "./outcome";
+import type { GenerationAnswer, GenerationRecord } from "./types";
 
 /** What to do now, and when to look again (epoch ms), if ever. */
 export type Recovery =
@@ -64,7 +65,7 @@ export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fres
 }
 
 /** The error a generation interrupted mid-call ends with. */
-export function interrupted(): ApiError {
+function interrupted(): ApiError {
   return new ApiError(
     "generation_interrupted",
     "The server restarted while the image provider was working; this generation was not finished. It is not retried automatically: try again.",
@@ -76,5 +77,50 @@ export function timingOf(config: AppConfig | undefined): Omit<RecoveryClock, "no
   return {
     timeoutMs: config?.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     ttlMs: config?.generationTtlMs ?? DEFAULTS.generationTtlHours * 3_600_000,
+  };
+}
+
+/**
+ * A `storing` record's answer when every image it named is in R2 (usage unknown), else
+ * undefined: then the generation is interrupted and what was put stays until a lifecycle rule.
+ */
+export async function storedAnswer(bucket: R2Bucket, record: GenerationRecord): Promise<GenerationAnswer | undefined> {
+  const stems = record.phase === "storing" ? (record.image_names ?? []) : [];
+  if (stems.length === 0) return undefined;
+  const names = await Promise.all(
+    stems.map(async (stem) => (await bucket.list({ prefix: `images/${stem}.`, limit: 1 })).objects[0]?.key),
+  );
+  if (names.some((name) => name === undefined)) return undefined;
+  const images = names.map((key) => ({
+    url: new URL(`/api/images/${key?.slice("images/".length)}`, record.spec.origin).href,
+  }));
+  const asked = record.spec.request.n ?? 1;
+  return {
+    id: record.id,
+    created: record.created,
+    model: record.model,
+    images,
+    ...(asked > images.length ? { images_missing: asked - images.length } : {}),
+  };
+}
+
+/**
+ * How a generation whose owner died mid-call ends: succeeded when it was storing and every image
+ * is in R2 (usage unknown: charged at the estimate), else generation_interrupted.
+ */
+export async function interruptedEnd(bucket: R2Bucket, record: GenerationRecord) {
+  const stored = await storedAnswer(bucket, record);
+  if (stored) {
+    const rule: Readonly<OutcomeRule> = { ...ruleFor("succeeded"), budget: "settle_estimate" };
+    return {
+      result: { outcome: "succeeded" as const, answer: stored },
+      rule,
+      message: "Generation recovered: its owner died after storing every image",
+    };
+  }
+  return {
+    result: { outcome: "interrupted" as const, error: interrupted() },
+    rule: ruleFor("interrupted"),
+    message: "Generation interrupted: its call was in flight when its owner died",
   };
 }

@@ -70,7 +70,11 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
       onRoute: (r: string) => {
         route = r;
       },
-      onStoring: () => host.enter("storing"),
+      // The image names' random parts go with `storing`, so recovery can look for them.
+      onStoring: (stems: string[]) => {
+        record.image_names = stems;
+        return host.enter("storing");
+      },
     };
     const req = record.spec.request as GenerateRequest;
     const answer = await runJob(place, job, req, timeout, async (p) => host.preview(p));
