@@ -280,7 +280,9 @@ describe("11. streamed previews", () => {
     });
     const partials = events.filter((e) => e.event === "partial");
     // Only the real PNG is passed on, typed from its bytes, whatever output_format claimed.
-    expect(partials).toEqual([{ event: "partial", data: { index: 2, url: `data:image/png;base64,${png}` } }]);
+    expect(partials).toEqual([
+      { event: "partial", id: expect.any(String), data: { index: 2, url: `data:image/png;base64,${png}` } },
+    ]);
     expect(JSON.stringify(events)).not.toContain("svg");
     expect(events.at(-1)?.event).toBe("completed");
     expect(logs.match(/preview that is not a PNG, JPEG or WebP/g)).toHaveLength(1);

@@ -54,6 +54,7 @@ describe("parseConfig", () => {
         prices: DEFAULT_PRICES,
       },
       streamHeartbeatMs: 10_000,
+      generationTtlMs: 24 * 3_600_000,
     });
   });
 

@@ -1,6 +1,7 @@
 /**
- * IdempotencyStore on its own, hosted by workerd (runInDurableObject): proceed, in progress,
- * replay of the exact answer text, mismatch, release, expiry after 24 hours and the alarm.
+ * IdempotencyStore on its own, hosted by workerd (runInDurableObject): proceed, join of the
+ * key's generation, mismatch, release (only by its own generation), expiry after 24 hours and
+ * the alarm; entries of the shape written before durable generations (in progress, replay).
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -13,20 +14,42 @@ afterEach(() => {
 });
 
 describe("IdempotencyStore", () => {
-  it("runs the first call, holds a repeat while it runs, then replays the stored text as it was", async () => {
+  it("takes the key for a generation; a repeat joins that generation, running or done", async () => {
+    const stub = store("join");
+    expect(await stub.begin("h1", "gen_a")).toEqual({ kind: "proceed" });
+    expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "join", generationId: "gen_a" });
+    await stub.complete("gen_a");
+    expect(await stub.begin("h1", "gen_c")).toEqual({ kind: "join", generationId: "gen_a" });
+  });
+
+  it("a release by another generation than the key's changes nothing", async () => {
+    const stub = store("release-other");
+    await stub.begin("h1", "gen_a");
+    await stub.release("gen_old");
+    expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "join", generationId: "gen_a" });
+    await stub.release("gen_a");
+    expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "proceed" });
+  });
+
+  it("entries of the old shape: in progress while running, then the stored text replayed as it was", async () => {
     const stub = store("replay");
-    expect(await stub.begin("h1")).toEqual({ kind: "proceed" });
+    const answer = '{"id":"gen_1", "images":[]}';
+    await runInDurableObject(stub, (_o: IdempotencyStore, state) =>
+      state.storage.put("entry", { state: "running", bodyHash: "h1", at: Date.now() }),
+    );
     expect(await stub.begin("h1")).toEqual({ kind: "in_progress" });
-    await stub.complete('{"id":"gen_1", "images":[]}');
-    expect(await stub.begin("h1")).toEqual({ kind: "replay", answer: '{"id":"gen_1", "images":[]}' });
+    await runInDurableObject(stub, (_o: IdempotencyStore, state) =>
+      state.storage.put("entry", { state: "done", bodyHash: "h1", answer, at: Date.now() }),
+    );
+    expect(await stub.begin("h1")).toEqual({ kind: "replay", answer });
   });
 
   it("answers mismatch for the same key with another body, running or done", async () => {
     const stub = store("mismatch");
-    await stub.begin("h1");
-    expect(await stub.begin("h2")).toEqual({ kind: "mismatch" });
-    await stub.complete("{}");
-    expect(await stub.begin("h2")).toEqual({ kind: "mismatch" });
+    await stub.begin("h1", "gen_a");
+    expect(await stub.begin("h2", "gen_b")).toEqual({ kind: "mismatch" });
+    await stub.complete("gen_a");
+    expect(await stub.begin("h2", "gen_b")).toEqual({ kind: "mismatch" });
   });
 
   it("forgets the key when the call failed, so the client may try again", async () => {

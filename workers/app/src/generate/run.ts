@@ -8,11 +8,12 @@ import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
 import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
 import { upstreamFailure } from "../failures/answer-status";
+import { newGenerationId } from "../generations/id";
 import { AnswerFailure } from "../openai-answer/failure";
 import { imageBytes } from "../openai-answer/image-bytes";
 import type { AnswerImage } from "../openai-answer/images-response";
 import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
-import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
+import { newImageStem, sniffImageType, storeImage } from "../storage/images";
 import { type GenerateAnswer, type Job, upstreamBody } from "./job";
 import type { GenerateRequest } from "./schema";
 
@@ -29,6 +30,11 @@ export interface RunPlace {
   /** e.g. "https://images.example.com"; image URLs are `${origin}/api/images/<name>`. */
   origin: string;
   onRoute?: (route: string) => void;
+  /**
+   * Called (and awaited) after the answer is read, before any image is put in R2, with the
+   * random part of each image's name (`<stem>.<type>`), so a recovery can look for them.
+   */
+  onStoring?: (stems: string[]) => Promise<void>;
 }
 
 /**
@@ -72,8 +78,10 @@ export async function runJob(
     throw await upstreamFailure(res, log);
   }
   const answer = await readAnswer(res, log, onPartial);
+  const stems = answer.images.map(() => newImageStem());
+  await place.onStoring?.(stems);
 
-  const images = await keepImages(place, job, answer.images, signal, log);
+  const images = await keepImages(place, job, answer.images, stems, signal, log);
 
   const usage = answer.usage;
   log.info("Image generation completed successfully", {
@@ -96,13 +104,21 @@ export async function runJob(
  * Each image of the answer as bytes (decoded or downloaded), checked to be an image, kept in R2,
  * and named by a URL on our own origin.
  */
-async function keepImages(place: RunPlace, job: Job, images: AnswerImage[], signal: AbortSignal, log: Logger) {
+async function keepImages(
+  place: RunPlace,
+  job: Job,
+  images: AnswerImage[],
+  stems: string[],
+  signal: AbortSignal,
+  log: Logger,
+) {
   return Promise.all(
-    images.map(async (image) => {
+    images.map(async (image, i) => {
       const bytes = await imageBytes(image, signal, log);
       const type = sniffImageType(bytes);
       if (!type) throw new AnswerFailure("not_image");
-      const stored = await storeImage(place.env.IMAGES, bytes, type, { requestId: job.requestId, model: job.model });
+      const meta = { requestId: job.requestId, model: job.model };
+      const stored = await storeImage(place.env.IMAGES, bytes, type, meta, stems[i]);
       return {
         url: new URL(`/api/images/${stored.name}`, place.origin).href,
         ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),

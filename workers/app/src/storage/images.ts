@@ -42,8 +42,9 @@ function randomHex(bytes: number): string {
   return toHex(buf);
 }
 
-export const newImageName = (type: ImageType) => `${randomHex(16)}.${type}`;
-export const newGenerationId = () => `gen_${randomHex(12)}`;
+/** The random part of an image name, chosen before its type is known (recovery looks for it). */
+export const newImageStem = () => randomHex(16);
+export const newImageName = (type: ImageType, stem = newImageStem()) => `${stem}.${type}`;
 
 export interface StoredImage {
   name: string;
@@ -56,8 +57,9 @@ export async function storeImage(
   bytes: Uint8Array,
   type: ImageType,
   meta: { requestId: string; model: string },
+  stem?: string,
 ): Promise<StoredImage> {
-  const name = newImageName(type);
+  const name = newImageName(type, stem);
   await bucket.put(imageKey(name), bytes, {
     httpMetadata: { contentType: CONTENT_TYPES[type] },
     customMetadata: { request_id: meta.requestId, model: meta.model },
