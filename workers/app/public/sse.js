@@ -2,14 +2,17 @@
  * Server-Sent Events read from a fetch() body. EventSource can only GET, and generating is a
  * POST with a JSON body, so the page parses the stream itself.
  *
- * Yields `{ event, data }` for each event; comment lines (": keep-alive") and unknown fields are
- * skipped, as the SSE spec says. Lines end with "\n" or "\r\n" (what the app sends).
+ * Yields `{ event, data, id }` for each event; `id` is the last `id:` seen so far (the spec's
+ * "last event ID", what a reconnect sends as Last-Event-ID), undefined before any. Comment lines
+ * (": keep-alive") and unknown fields are skipped, as the SSE spec says. Lines end with "\n" or
+ * "\r\n" (what the app sends).
  */
 export async function* readEvents(body) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let event = "";
   let data = [];
+  let id;
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -22,7 +25,7 @@ export async function* readEvents(body) {
         buffer = buffer.slice(end + 1);
         end = buffer.indexOf("\n");
         if (line === "") {
-          if (data.length > 0) yield { event: event || "message", data: data.join("\n") };
+          if (data.length > 0) yield { event: event || "message", data: data.join("\n"), id };
           event = "";
           data = [];
           continue;
@@ -34,6 +37,8 @@ export async function* readEvents(body) {
         const value = raw.startsWith(" ") ? raw.slice(1) : raw;
         if (field === "event") event = value;
         else if (field === "data") data.push(value);
+        // An id with a NUL is ignored, as the spec says.
+        else if (field === "id" && !value.includes("\0")) id = value;
       }
     }
   } finally {
