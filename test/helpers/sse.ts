@@ -2,6 +2,8 @@
 export interface ReadEvent {
   event: string;
   data: unknown;
+  /** The event's `id:` line, when it has one. */
+  id?: string;
 }
 
 export interface SSEReader {
@@ -26,13 +28,15 @@ export function sseReader(res: Response): SSEReader {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         let event = "message";
+        let id: string | undefined;
         const data: string[] = [];
         for (const line of block.split("\n")) {
           if (line.startsWith(":")) comments.push(line);
           else if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("id:")) id = line.slice(3).trim();
           else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
         }
-        if (data.length > 0) return { event, data: JSON.parse(data.join("\n")) };
+        if (data.length > 0) return { event, data: JSON.parse(data.join("\n")), ...(id === undefined ? {} : { id }) };
         continue;
       }
       if (done) return undefined;

@@ -71,6 +71,7 @@ describe("egress through an HTTP forward proxy (tinyproxy, Basic auth)", () => {
     const res = await generate(stack, { prompt: "a fox [[hold]] [[gap=5]]", model: "gpt-image-1", stream: true });
     const reader = sseReader(res);
     expect((await reader.next())?.event).toBe("started");
+    expect((await reader.next())?.event).toBe("running");
     // The stand-in holds the second partial and the completion until release().
     expect((await reader.next())?.event).toBe("partial");
     upstream.release();

@@ -20,15 +20,22 @@ describe("POST /api/generate/image with stream: true", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events = await sseReader(res).rest();
-    expect(events.map((e) => e.event)).toEqual(["started", "partial", "partial", "completed"]);
+    expect(events.map((e) => e.event)).toEqual(["started", "running", "partial", "partial", "completed"]);
 
-    expect(events[0]?.data).toEqual({ request_id: res.headers.get("x-request-id"), model: "gpt-image-1" });
-    const [p0, p1] = [events[1]?.data, events[2]?.data] as Array<{ index: number; url: string }>;
+    // started names the generation (also in X-Generation-Id, sent before the work).
+    expect(events[0]?.data).toEqual({
+      id: res.headers.get("x-generation-id"),
+      request_id: res.headers.get("x-request-id"),
+      model: "gpt-image-1",
+      status: "queued",
+    });
+    expect(events.map((e) => e.id)).toEqual(["1", "2", "2.p1", "2.p2", "3"]);
+    const [p0, p1] = [events[2]?.data, events[3]?.data] as Array<{ index: number; url: string }>;
     expect(p0?.index).toBe(0);
     expect(p1?.index).toBe(1);
     expect(dataUrlBytes(p0?.url ?? "").equals(stack.standIn.sentImages[0] as Buffer)).toBe(true);
 
-    const completed = events[3]?.data as { id: string; model: string; images: Array<{ url: string }>; usage: object };
+    const completed = events[4]?.data as { id: string; model: string; images: Array<{ url: string }>; usage: object };
     expect(Object.keys(completed).sort()).toEqual(["created", "id", "images", "model", "usage"]);
     expect(completed.model).toBe("gpt-image-1");
     const { bytes } = await fetchBytes(stack, completed.images[0]?.url ?? "");
@@ -46,8 +53,8 @@ describe("POST /api/generate/image with stream: true", () => {
       partial_images: 1,
     });
     const events = await sseReader(res).rest();
-    expect(events.map((e) => e.event)).toEqual(["started", "partial", "completed"]);
-    const completed = events[2]?.data as { images: Array<{ url: string }> };
+    expect(events.map((e) => e.event)).toEqual(["started", "running", "partial", "completed"]);
+    const completed = events[3]?.data as { images: Array<{ url: string }> };
     const { bytes } = await fetchBytes(stack, completed.images[0]?.url ?? "");
     expect(bytes.length).toBeGreaterThan(6 * 1024 * 1024 - 1);
     expect(bytes.equals(stack.standIn.sentImages[1] as Buffer)).toBe(true);
@@ -57,6 +64,7 @@ describe("POST /api/generate/image with stream: true", () => {
     const res = await generate(stack, { prompt: "a fox [[hold]] [[gap=5]]", model: "gpt-image-1", stream: true });
     const reader = sseReader(res);
     expect((await reader.next())?.event).toBe("started");
+    expect((await reader.next())?.event).toBe("running");
     // The stand-in holds the second partial and the completion until release().
     expect((await reader.next())?.event).toBe("partial");
     stack.standIn.release();
@@ -75,7 +83,7 @@ describe("POST /api/generate/image with stream: true", () => {
     const res = await generate(stack, { prompt: "an old fox [[slow=200]]", model: "dall-e-2", stream: true });
     const reader = sseReader(res);
     const events = await reader.rest();
-    expect(events.map((e) => e.event)).toEqual(["started", "completed"]);
+    expect(events.map((e) => e.event)).toEqual(["started", "running", "completed"]);
     expect(reader.comments.length).toBeGreaterThan(0);
     const sent = JSON.parse(stack.standIn.apiCalls[0]?.body.toString() ?? "{}");
     expect(sent.stream).toBeUndefined();
@@ -91,8 +99,8 @@ describe("POST /api/generate/image with stream: true", () => {
   it("an upstream failure is an error event with the usual envelope", async () => {
     const res = await generate(stack, { prompt: "a fox [[moderation]]", stream: true });
     const events = await sseReader(res).rest();
-    expect(events.map((e) => e.event)).toEqual(["started", "error"]);
-    const err = events[1]?.data as { error: { code: string; request_id: string; message: string } };
+    expect(events.map((e) => e.event)).toEqual(["started", "running", "error"]);
+    const err = events[2]?.data as { error: { code: string; request_id: string; message: string } };
     expect(err.error.code).toBe("content_policy");
     expect(err.error.request_id).toBe(res.headers.get("x-request-id"));
   });

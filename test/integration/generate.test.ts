@@ -27,7 +27,7 @@ describe("POST /api/generate/image", () => {
   it("stores a b64 answer and serves exactly the upstream's bytes from the app's origin", async () => {
     const answer = await ok(await generate(stack, { prompt: "a red fox", model: "gpt-image-1", size: "1024x1536" }));
     expect(answer.model).toBe("gpt-image-1");
-    expect(answer.id).toMatch(/^gen_[0-9a-f]{24}$/);
+    expect(answer.id).toMatch(/^gen_[0-9a-f]{32}$/);
     expect(answer.usage?.total_tokens).toBeGreaterThan(0);
     expect(answer.images).toHaveLength(1);
     const url = new URL(answer.images[0]?.url ?? "");

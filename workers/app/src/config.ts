@@ -33,6 +33,8 @@ export interface AppConfig {
   guard: GuardSettings;
   /** Milliseconds between keep-alive comments on a streamed generation. */
   streamHeartbeatMs: number;
+  /** Milliseconds a generation's record is kept after it ends (GENERATION_TTL_HOURS). */
+  generationTtlMs: number;
 }
 
 /** A setting that is missing or wrong. Names the setting, never its value (it may be a secret). */
@@ -93,6 +95,7 @@ export function parseConfig(env: AppBindings): { config?: AppConfig; problems: C
         prices: s.PRICE_TABLE,
       },
       streamHeartbeatMs: s.STREAM_HEARTBEAT_MS,
+      generationTtlMs: Math.round(s.GENERATION_TTL_HOURS * 3_600_000),
     },
   };
 }

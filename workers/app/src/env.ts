@@ -55,6 +55,10 @@ export interface AppBindings {
   BUDGET?: DurableObjectNamespace;
   /** Answers kept for repeated Idempotency-Keys (guard/idempotency.ts). */
   IDEMPOTENCY?: DurableObjectNamespace;
+  /** One durable object per generation (generations/object.ts; `generationOf` types the stub). */
+  GENERATIONS?: DurableObjectNamespace;
+  /** Hours a generation's record is kept after it ends (default 24). */
+  GENERATION_TTL_HOURS?: string;
   /** The fair queue in front of OpenAI's rate limits: one object per deployment (queue/dispatcher.ts). */
   DISPATCH?: DurableObjectNamespace;
   /** Images per minute OpenAI allows this deployment; unset: learned from its answers. */

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   upstream_error: { status: 502, type: "upstream_error" },
   region_blocked: { status: 503, type: "upstream_error" },
   upstream_timeout: { status: 504, type: "upstream_error" },
+  generation_interrupted: { status: 502, type: "upstream_error" },
+  queue_full: { status: 503, type: "server_error" },
+  queue_timeout: { status: 503, type: "server_error" },
+  cancelled: { status: 409, type: "invalid_request_error" },
+  not_cancellable: { status: 409, type: "invalid_request_error" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; type: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

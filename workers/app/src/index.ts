@@ -7,6 +7,7 @@ import { identifyClient } from "./guard/access";
 import { apiCors } from "./guard/cors";
 import { clientConfig } from "./handlers/config";
 import { generate, validGenerateRequest } from "./handlers/generate";
+import { generationEvents, getGeneration } from "./handlers/generations";
 import { health } from "./handlers/health";
 import { serveImage } from "./handlers/images";
 import { limitBody, requireJson } from "./middleware/json-body";
@@ -28,6 +29,8 @@ app.use(
 
 app.use("/api/*", apiCors());
 app.post("/api/generate/image", identifyClient(), requireJson(), limitBody(), validGenerateRequest, generate);
+app.get("/api/generations/:id", identifyClient(), getGeneration);
+app.get("/api/generations/:id/events", identifyClient(), generationEvents);
 app.get("/api/images/:name", serveImage);
 app.get("/api/health", health);
 app.get("/api/config", clientConfig);
@@ -65,6 +68,7 @@ app.onError((err, c) => {
   return errorResponse(c, apiError);
 });
 
+export { Generation } from "./generations/object";
 export { BudgetLedger } from "./guard/budget";
 export { IdempotencyStore } from "./guard/idempotency";
 export { ClientLimiter } from "./guard/rate-limit";

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   queueMaxLength: 1000,
   /** OpenAI counts images per minute; another window only for a server that counts otherwise. */
   queueWindowS: 60,
+  /** Generation records are kept this long after they end, like idempotency keys (24 h). */
+  generationTtlHours: 24,
 } as const;
 
 /** What a parse gives: the value, or what the setting must be. */
@@ -166,6 +168,11 @@ export const settingsSchema = z.object({
     return typeof table === "string" ? { problem: table } : { value: table };
   }),
   STREAM_HEARTBEAT_MS: ms(DEFAULTS.streamHeartbeatMs, 1),
+  /** Hours a generation's record is kept after it ends; fractions allowed (tests use seconds). */
+  GENERATION_TTL_HOURS: setting<number>(DEFAULTS.generationTtlHours, (t) => {
+    const n = Number(t);
+    return Number.isFinite(n) && n > 0 ? { value: n } : { problem: "must be a number of hours, more than 0" };
+  }),
   ...queueSettings(),
 });
 

@@ -4,7 +4,6 @@ import {
   IMAGE_NAME,
   type ImageType,
   imageKey,
-  newGenerationId,
   newImageName,
   sniffImageType,
   storeImage,
@@ -68,11 +67,6 @@ describe("names", () => {
     for (const name of ["../x.png", `${"a".repeat(32)}.svg`, `${"A".repeat(32)}.png`, `${"a".repeat(31)}.png`]) {
       expect(name).not.toMatch(IMAGE_NAME);
     }
-  });
-
-  it("newGenerationId is gen_ and 24 hex digits", () => {
-    expect(newGenerationId()).toMatch(/^gen_[0-9a-f]{24}$/);
-    expect(newGenerationId()).not.toBe(newGenerationId());
   });
 });
 

@@ -68,7 +68,9 @@ export function prepareJob(from: JobOrigin, req: GenerateRequest, clientStreams:
     stream: clientStreams,
     ...(config.logPrompts ? { prompt: req.prompt } : {}),
   });
-  const upstreamStream = clientStreams && MODEL_SPECS[model]?.streams === true;
+  // n > 1 is asked without stream: what a stream does with several images is not documented
+  // (docs/design/durable-generations.md §5), while the JSON answer's data[] holds every image.
+  const upstreamStream = clientStreams && MODEL_SPECS[model]?.streams === true && (req.n ?? 1) === 1;
   const partialImages = upstreamStream ? (req.partial_images ?? DEFAULT_PARTIAL_IMAGES) : 0;
   return { model, requestId: from.requestId, config, log, upstreamStream, partialImages, mayBeBilled: false };
 }

@@ -8,11 +8,12 @@ import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
 import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
 import { upstreamFailure } from "../failures/answer-status";
+import { newGenerationId } from "../generations/id";
 import { AnswerFailure } from "../openai-answer/failure";
 import { imageBytes } from "../openai-answer/image-bytes";
 import type { AnswerImage } from "../openai-answer/images-response";
 import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
-import { newGenerationId, sniffImageType, storeImage } from "../storage/images";
+import { sniffImageType, storeImage } from "../storage/images";
 import { type GenerateAnswer, type Job, upstreamBody } from "./job";
 import type { GenerateRequest } from "./schema";
 
@@ -29,6 +30,8 @@ export interface RunPlace {
   /** e.g. "https://images.example.com"; image URLs are `${origin}/api/images/<name>`. */
   origin: string;
   onRoute?: (route: string) => void;
+  /** Called (and awaited) after the answer is read, before any image is put in R2. */
+  onStoring?: () => Promise<void>;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function runJob(
     throw await upstreamFailure(res, log);
   }
   const answer = await readAnswer(res, log, onPartial);
+  await place.onStoring?.();
 
   const images = await keepImages(place, job, answer.images, signal, log);
 

@@ -76,6 +76,8 @@ export interface GenerationRecord {
   error?: GenerationError;
   /** Images asked for but not returned by OpenAI (design §5): a success with fewer images. */
   images_missing?: number;
+  /** The egress route that served the call (`x-egress-route` of the JSON answer). */
+  route?: string;
   /** Epoch milliseconds. */
   enqueued_at: number;
   granted_at?: number;

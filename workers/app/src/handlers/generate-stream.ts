@@ -1,13 +1,12 @@
 import type { Context } from "hono";
-import { EGRESS_ROUTE_HEADER } from "../egress";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env";
-import { type ApiError, errorEnvelope } from "../errors";
-import { publicError } from "../failures/public";
-import type { Job } from "../generate/job";
-import { deadline, type RunPlace, runJob } from "../generate/run";
+import { ApiError } from "../errors";
+import type { GenerateAnswer, Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
 import { sseWriter } from "../generate/sse-writer";
-import type { Admission } from "../guard/admission";
+import type { GenerationStub } from "../generations/object";
+import type { GenerationError } from "../generations/types";
 
 /** Whether the client asked for SSE, by body field or by Accept header. */
 export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
@@ -17,51 +16,52 @@ export function wantsStream(c: Context<AppEnv>, req: GenerateRequest): boolean {
 }
 
 /**
- * POST /api/generate/image as server-sent events: `started`, `partial` (as the upstream sends
- * them), heartbeat comments, then `completed` with exactly the non-streaming answer, or `error`
- * with the usual envelope. Models that can't stream still get started, heartbeats and completed.
- * Validation happens before the stream opens, so bad input is still a plain 4xx.
+ * A generation as server-sent events: the object's own stream (`started` with the generation id,
+ * `running`, previews, heartbeats, then `completed` with exactly the JSON answer or `error` with
+ * the envelope), each event with an `id:`. The body is piped as the object wrote it, never read
+ * here. `lastEventId` resumes after what a client already has. 404 for an unknown id.
  */
-export function streamGeneration(c: Context<AppEnv>, job: Job, req: GenerateRequest, admission: Admission): Response {
-  const heartbeatMs = job.config.streamHeartbeatMs;
-  const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
-  const sse = sseWriter();
-
-  const run = async () => {
-    const heartbeat = setInterval(() => {
-      void sse.comment("keep-alive");
-    }, heartbeatMs);
-    try {
-      await sse.send("started", { request_id: job.requestId, model: job.model });
-      const answer =
-        admission.replay ?? (await runJob(placeOf(c), job, req, signal, (partial) => sse.send("partial", partial)));
-      if (!admission.replay) await admission.succeeded(answer);
-      await sse.send("completed", answer);
-    } catch (err) {
-      const apiError: ApiError = publicError(err, timedOut(), job.log, job.config.upstreamTimeoutMs);
-      job.log.warn("Streamed generation ended with an error", { code: apiError.code });
-      await admission.failed();
-      await sse.send("error", errorEnvelope(apiError, job.requestId));
-    } finally {
-      clearInterval(heartbeat);
-      await sse.close();
-    }
-  };
-  // The response goes out now and the events follow; the runtime keeps the request alive while
-  // its body is still being written.
-  run().catch((err: unknown) => {
-    job.log.error("Streamed generation failed unexpectedly", { error: err instanceof Error ? err.name : "unknown" });
+export async function eventsAnswer(
+  c: Context<AppEnv>,
+  generation: GenerationStub,
+  id: string,
+  lastEventId: string | null | undefined,
+): Promise<Response> {
+  const res = await generation.fetch("https://generation/events", {
+    headers: lastEventId ? { "last-event-id": lastEventId } : {},
   });
+  if (res.status === 404) {
+    await res.body?.cancel();
+    throw new ApiError("not_found", `No generation ${id}.`);
+  }
+  return new Response(res.body, {
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "X-Generation-Id": id,
+      "X-Request-Id": c.get("requestId"),
+    },
+  });
+}
+
+/** A generation's error (the envelope's inner object) as the answer, its Retry-After as a header too. */
+export function errorAnswer(c: Context<AppEnv>, error: GenerationError, status: number): Response {
+  if (error.retry_after !== undefined) c.header("Retry-After", String(error.retry_after));
+  return c.json({ error }, status as ContentfulStatusCode);
+}
+
+/**
+ * An answer stored by the idempotency store before durable generations, replayed as a stream:
+ * `started` and `completed`. Goes once the old entries have expired (24 h after deploy).
+ */
+export function replayStream(c: Context<AppEnv>, job: Job, answer: GenerateAnswer): Response {
+  const sse = sseWriter();
+  void (async () => {
+    await sse.send("started", { request_id: job.requestId, model: job.model });
+    await sse.send("completed", answer);
+    await sse.close();
+  })();
   c.header("content-type", "text/event-stream");
   c.header("cache-control", "no-cache");
   return c.body(sse.body);
-}
-
-/** Where a job runs when an HTTP request runs it: this request's origin, the route as a header. */
-export function placeOf(c: Context<AppEnv>): RunPlace {
-  return {
-    env: c.env,
-    origin: new URL(c.req.url).origin,
-    onRoute: (route) => c.header(EGRESS_ROUTE_HEADER, route),
-  };
 }

@@ -1,19 +1,23 @@
 /**
- * POST /api/generate/image: validate the body, prepare the job, pass the guards, then run it and
- * answer with one JSON document or as server-sent events (generate-stream.ts).
+ * POST /api/generate/image: validate the body, prepare the job, pass the guards, then hand the
+ * generation to its Durable Object (generations/object.ts) and answer from it: one JSON document
+ * (waiting for the end), server-sent events (the object's stream, piped), or `202` at once for
+ * `Prefer: respond-async`. The object owns the call: a client that leaves does not stop it.
  */
 import type { Context } from "hono";
 import { validator } from "hono/validator";
 import * as z from "zod/mini";
 import { getConfig } from "../config";
+import { EGRESS_ROUTE_HEADER } from "../egress";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import { publicError } from "../failures/public";
-import { type GenerateAnswer, type Job, prepareJob } from "../generate/job";
-import { deadline, runJob } from "../generate/run";
+import { prepareJob } from "../generate/job";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
-import { type Admission, admit } from "../guard/admission";
-import { placeOf, streamGeneration, wantsStream } from "./generate-stream";
+import { newGenerationId } from "../generations/id";
+import { type GenerationStub, generationOf } from "../generations/object";
+import type { GenerationSpec } from "../generations/types";
+import { admit } from "../guard/admission";
+import { errorAnswer, eventsAnswer, replayStream, wantsStream } from "./generate-stream";
 
 /** Middleware in front of `generate`: the body checked against the schema; a bad field answers 400 invalid_request naming it. */
 export const validGenerateRequest = validator("json", (body) => {
@@ -26,33 +30,62 @@ export const validGenerateRequest = validator("json", (body) => {
 /** What the handler sees after validGenerateRequest: the typed body. */
 type ValidatedBody = { in: { json: unknown }; out: { json: GenerateRequest } };
 
-/** The route's last step: prepare the job, pass the guards, answer as JSON or as a stream. */
+/** `Prefer: respond-async` (RFC 7240), among other preferences. */
+const respondAsync = (c: Context<AppEnv>) => /(^|[,;\s])respond-async(\s*($|[,;]))/i.test(c.req.header("prefer") ?? "");
+
+/** The route's last step: prepare the job, pass the guards, create or join the generation, answer. */
 export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promise<Response> {
   const req = c.req.valid("json");
   const streaming = wantsStream(c, req);
   const from = { config: getConfig(c.env), requestId: c.get("requestId"), log: c.get("log") };
   const job = prepareJob(from, req, streaming);
-  const admission = await admit(c, job, req);
-  return streaming ? streamGeneration(c, job, req, admission) : generateImage(c, job, req, admission);
+  const newId = newGenerationId();
+  const admission = await admit(c, job, req, newId);
+  if (admission.replay) return streaming ? replayStream(c, job, admission.replay) : c.json(admission.replay);
+
+  const id = admission.join ?? newId;
+  const generation = generationOf(c.env, id);
+  if (!admission.join) {
+    const spec: GenerationSpec = {
+      request: req,
+      client: c.get("client"),
+      request_id: job.requestId,
+      origin: new URL(c.req.url).origin,
+      upstream: { stream: job.upstreamStream, partial_images: job.partialImages },
+      ...(admission.idempotency ? { idempotency: admission.idempotency } : {}),
+      ...(admission.budget ? { budget: admission.budget } : {}),
+    };
+    try {
+      await generation.create(id, job.model, spec);
+    } catch (err) {
+      await admission.release();
+      throw err;
+    }
+  }
+  if (respondAsync(c)) {
+    const view = await generation.view();
+    c.header("Location", `/api/generations/${id}`);
+    c.header("Preference-Applied", "respond-async");
+    c.header("Retry-After", "2");
+    c.header("X-Generation-Id", id);
+    return c.json({ id, status: view?.status ?? "queued" }, 202);
+  }
+  if (streaming) return eventsAnswer(c, generation, id, null);
+  return waitAnswer(c, generation, id);
 }
 
-/** POST /api/generate/image without streaming: one JSON answer. */
-export async function generateImage(
-  c: Context<AppEnv>,
-  job: Job,
-  req: GenerateRequest,
-  admission: Admission,
-): Promise<Response> {
-  if (admission.replay) return c.json(admission.replay);
-  const { signal, timedOut } = deadline(c.req.raw.signal, job.config.upstreamTimeoutMs);
-  let answer: GenerateAnswer;
+/** The JSON answer: waits for the generation's end (a joined retry waits for the same one). */
+async function waitAnswer(c: Context<AppEnv>, generation: GenerationStub, id: string) {
+  let result: Awaited<ReturnType<GenerationStub["wait"]>>;
   try {
-    answer = await runJob(placeOf(c), job, req, signal);
-  } catch (err) {
-    const apiError = publicError(err, timedOut(), job.log, job.config.upstreamTimeoutMs);
-    await admission.failed();
-    throw apiError;
+    result = await generation.wait();
+  } catch {
+    // The object was reset while we waited (a deploy): its record says how the generation ended.
+    await generation.view();
+    result = await generation.wait();
   }
-  await admission.succeeded(answer);
-  return c.json(answer);
+  if (!result) throw new ApiError("not_found", `No generation ${id}.`);
+  if (!result.ok) return errorAnswer(c, result.error, result.status);
+  if (result.route) c.header(EGRESS_ROUTE_HEADER, result.route);
+  return c.json(result.answer);
 }

@@ -43,7 +43,6 @@ function randomHex(bytes: number): string {
 }
 
 export const newImageName = (type: ImageType) => `${randomHex(16)}.${type}`;
-export const newGenerationId = () => `gen_${randomHex(12)}`;
 
 export interface StoredImage {
   name: string;

@@ -1,0 +1,227 @@
+import { DurableObject } from "cloudflare:workers";
+import { type AppConfig, getConfig } from "../config";
+import type { AppBindings } from "../env";
+import { ApiError, misconfigured } from "../errors";
+import { durableEvents, EventLog } from "./event-log";
+import { Fanout } from "./fanout";
+import { type Outcome, ruleFor } from "./outcome";
+import { interrupted, nextCheck, recoveryFor } from "./recover";
+import { generationLog, type RunResult, recordError, runGeneration } from "./run";
+import { settleGuards } from "./settle";
+import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
+import { type WaitResult, waitResultOf } from "./wait";
+
+export type { WaitResult } from "./wait";
+
+const RECORD = "record";
+
+/**
+ * One generation, owned by the server and not by a connection (docs/design/durable-generations.md):
+ * `create` persists it and starts the run in `ctx.waitUntil` (pending I/O keeps the object alive
+ * without a client), `wait` and `view` answer the app, `fetch("/events")` streams it (replay from
+ * `Last-Event-ID`, then live). A fresh instance or the alarm ends a run whose owner died
+ * (recover.ts); the alarm also deletes the record after GENERATION_TTL_HOURS.
+ */
+export class Generation extends DurableObject<AppBindings> {
+  #record: GenerationRecord | undefined;
+  #events: EventLog;
+  #fanout: Fanout;
+  #waiters: Array<(result: WaitResult) => void> = [];
+  #running = false;
+
+  constructor(ctx: DurableObjectState, env: AppBindings) {
+    super(ctx, env);
+    this.#record = ctx.storage.kv.get<GenerationRecord>(RECORD);
+    this.#events = new EventLog(this.#record ? durableEvents(this.#record) : []);
+    this.#fanout = new Fanout(this.#events, { heartbeatMs: this.#config().streamHeartbeatMs });
+    void ctx.blockConcurrencyWhile(() => this.#recover(true));
+  }
+
+  /** Starts the generation, once: a repeated create (a retried RPC) changes nothing. */
+  async create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }> {
+    if (!this.#record) {
+      const now = Date.now();
+      this.#record = {
+        id,
+        status: "queued",
+        phase: "queued",
+        created: Math.floor(now / 1000),
+        model,
+        spec,
+        grants: 0,
+        enqueued_at: now,
+      };
+      this.#save();
+      this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
+      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
+      this.#start();
+    }
+    return { id: this.#record.id, status: this.#record.status };
+  }
+
+  /** Resolves when the generation ends; at once if it has. Null for an unknown id. */
+  async wait(): Promise<WaitResult | null> {
+    const ended = this.#result();
+    if (ended !== undefined) return ended;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** GET /api/generations/{id}; null for an unknown or expired id. */
+  async view(): Promise<GenerationView | null> {
+    return this.#record ? toView(this.#record, this.#events.queuePosition) : null;
+  }
+
+  /** `/events`: the generation as SSE from `Last-Event-ID`; 404 for an unknown id. */
+  override async fetch(request: Request): Promise<Response> {
+    if (!this.#record || new URL(request.url).pathname !== "/events") return new Response(null, { status: 404 });
+    const body = this.#fanout.subscribe(request.headers.get("last-event-id"));
+    return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.#recover(false);
+  }
+
+  /**
+   * The fair queue's seam: resolves when this generation may send. Today at once; the queue
+   * (queue/dispatcher.ts) will wait here for its grant.
+   */
+  protected async waitForTurn(): Promise<void> {}
+
+  #config(): AppConfig {
+    return getConfig(this.env);
+  }
+
+  #clock() {
+    const config = this.#config();
+    return { timeoutMs: config.upstreamTimeoutMs, ttlMs: config.generationTtlMs };
+  }
+
+  #save(): void {
+    if (this.#record) this.ctx.storage.kv.put(RECORD, this.#record);
+  }
+
+  async #recover(fresh: boolean): Promise<void> {
+    const record = this.#record;
+    if (!record) return;
+    const decision = recoveryFor(record, { ...this.#clock(), now: Date.now(), running: this.#running }, fresh);
+    if (decision.action === "expire") {
+      await this.ctx.storage.deleteAll();
+      this.#record = undefined;
+    } else if (decision.action === "interrupt") {
+      generationLog(this.env, record).error("Generation interrupted: its call was in flight when its owner died", {
+        phase: record.phase,
+        fresh,
+      });
+      await this.#end({ outcome: "interrupted", error: interrupted() });
+    } else if (decision.action === "resume") {
+      this.#start();
+    } else {
+      await this.ctx.storage.setAlarm(decision.alarmAt);
+    }
+  }
+
+  #start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.ctx.waitUntil(this.#run());
+  }
+
+  async #run(): Promise<void> {
+    let result: RunResult;
+    try {
+      await this.waitForTurn();
+      await this.#enter("granted");
+      result = await runGeneration({
+        env: this.env,
+        config: this.#config(),
+        record: this.#record as GenerationRecord,
+        enter: (phase) => this.#enter(phase),
+        preview: (p) => this.#fanout.publish(this.#events.preview(p)),
+      });
+    } catch (err) {
+      result = { outcome: "failed_after_send", error: new ApiError("internal_error", "The generation failed.") };
+      generationLog(this.env, this.#record as GenerationRecord).error("Generation failed unexpectedly", {
+        error: err instanceof Error ? err.name : "unknown",
+      });
+    }
+    if (result.route && this.#record) this.#record.route = result.route;
+    this.#running = false;
+    await this.#end(result);
+  }
+
+  /** Persists a phase before its step; `sent` is synced and watched by the alarm. */
+  async #enter(phase: Phase): Promise<void> {
+    const record = this.#record as GenerationRecord;
+    const now = Date.now();
+    record.phase = phase;
+    if (phase === "granted") {
+      record.status = "running";
+      record.grants += 1;
+      record.granted_at = now;
+      this.#save();
+      this.#fanout.publish(this.#events.append("running", {}));
+      return;
+    }
+    if (phase === "sent") record.sent_at = now;
+    this.#save();
+    if (phase === "sent") await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));
+    await this.ctx.storage.sync();
+  }
+
+  /** Ends the generation: record, guards (outcome.ts), then the final event and the waiters. */
+  async #end(result: RunResult | { outcome: Outcome; error: ApiError }): Promise<void> {
+    const record = this.#record;
+    if (!record || record.phase === "ended") return;
+    const rule = ruleFor(result.outcome);
+    record.phase = "ended";
+    record.status = rule.status === "succeeded" ? "succeeded" : "failed";
+    record.ended_at = Date.now();
+    if ("answer" in result) {
+      const { answer } = result;
+      Object.assign(record, { created: answer.created, images: answer.images, usage: answer.usage });
+      if (answer.images_missing) record.images_missing = answer.images_missing;
+    } else {
+      record.error = recordError(result.error, record.spec.request_id);
+    }
+    this.#save();
+    await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));
+    const log = generationLog(this.env, record);
+    try {
+      // Before the end is told: a client retrying with the same key must find it released.
+      await settleGuards(this.env, this.#config(), record, rule, log);
+    } catch (err) {
+      log.error("Settling a generation's guards failed", { error: err instanceof Error ? err.name : "unknown" });
+    }
+    const ok = record.status === "succeeded";
+    this.#fanout.publish(
+      this.#events.append(ok ? "completed" : "error", ok ? answerOf(record) : { error: record.error }),
+    );
+    this.#fanout.closeAll();
+    const final = this.#result() as WaitResult;
+    for (const resolve of this.#waiters.splice(0)) resolve(final);
+  }
+
+  /** The ended generation as wait() gives it; undefined while it runs; null when unknown. */
+  #result(): WaitResult | null | undefined {
+    return this.#record ? waitResultOf(this.#record) : null;
+  }
+}
+
+/**
+ * The RPC surface the app uses. Spelled out because the stub's inferred types turn fields of
+ * type `unknown` (usage) into `never`.
+ */
+export interface GenerationStub {
+  create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }>;
+  wait(): Promise<WaitResult | null>;
+  view(): Promise<GenerationView | null>;
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The object of generation `id` (`GENERATIONS.idFromName(id)`). */
+export function generationOf(env: AppBindings, id: string): GenerationStub {
+  if (!env.GENERATIONS) throw misconfigured("GENERATIONS binding missing (durable generations)");
+  const ns = env.GENERATIONS as DurableObjectNamespace<Generation>;
+  return ns.get(ns.idFromName(id)) as unknown as GenerationStub;
+}
