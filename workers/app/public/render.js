@@ -19,7 +19,10 @@ export function renderStatus() {
   }
   // A param may be a function, worded again in the current language at each redraw.
   const params = Object.fromEntries(
-    Object.entries(status.params ?? {}).map(([name, value]) => [name, typeof value === "function" ? value() : value]),
+    Object.entries(status.params ?? {}).map(([name, value]) => [
+      name,
+      typeof value === "function" ? value(state.lang) : value,
+    ]),
   );
   els.status.textContent = t(status.key, params);
 }
@@ -37,7 +40,7 @@ export function renderError() {
   let text = t(`errors.${error.code}`);
   if (!Array.isArray(text)) text = t("errors.unknown");
   const [what, todo] = text;
-  const wait = error.retryAfter && RETRYABLE.includes(error.code) ? waitText(error.retryAfter) : undefined;
+  const wait = error.retryAfter && RETRYABLE.includes(error.code) ? waitText(state.lang, error.retryAfter) : undefined;
   els.error.replaceChildren(
     el("p", { className: "error-what", textContent: what }),
     el("p", { textContent: wait ? t("retryIn", { wait }) : todo }),
