@@ -148,4 +148,37 @@ describe("a generation outlives the page's connection", () => {
     expect(upstreamCalls() - before).toBe(1);
     expect(await page.locator("#status").textContent()).toMatch(/^Done in/);
   });
+
+  it("a connection gone silent (a closed lid) is dropped after 45 s and read again", async () => {
+    proxy = await startCutProxy(ctx.appUrl);
+    const page = await ctx.blank();
+    // The page's timers on a clock the test moves: 45 s of silence without waiting 45 s.
+    await page.clock.install();
+    await page.goto(proxy.url);
+    const before = upstreamCalls();
+    await startHeld(page, "a lid closed [[hold]]");
+    const stored = await waitForStoredId(page);
+    const resumes = watchResumes(page);
+
+    expect(proxy.freeze()).toBeGreaterThan(0);
+    // The server finishes, but the frozen connection never tells the page.
+    ctx.stack.standIn.release();
+    await page.clock.fastForward(30_000);
+    expect(resumes).toEqual([]);
+    expect(await page.locator("#status").textContent()).not.toMatch(/reconnecting/);
+    await page.clock.fastForward(16_000);
+    await expect.poll(() => page.locator("#status").textContent()).toMatch(/reconnecting/);
+    // Kept-alive connections froze too, and the next request may go out on one of them: each
+    // such attempt is dropped after the same silence, and the browser then opens a new one.
+    for (let i = 0; i < 10 && (await page.locator("#images img").count()) === 0; i++) {
+      await page.clock.fastForward(16_000);
+      await page.waitForTimeout(300);
+      if ((await page.locator("#images img").count()) > 0) break;
+      await page.clock.fastForward(30_000);
+      await page.waitForTimeout(300);
+    }
+    await expectFinalImages(page, proxy.url);
+    expect(resumes[0]).toBe(stored.lastEventId);
+    expect(upstreamCalls() - before).toBe(1);
+  });
 });

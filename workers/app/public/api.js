@@ -8,9 +8,9 @@ import { readEvents } from "./sse.js";
  *   abort, a restarting server); the generation goes on on the server, so the caller reconnects;
  * - `{ gone: true }` (followGeneration only): the server does not know the id (expired, or never).
  * Every event read is passed to `onEvent({ event, id, payload })` as it comes; `onOpen()` is
- * called when a stream of events opens.
+ * called when a stream of events opens, `onActivity()` for every chunk of it (keep-alives too).
  */
-export async function startGeneration(body, { key, signal, onEvent, onOpen }) {
+export async function startGeneration(body, { key, signal, ...handlers }) {
   let res;
   try {
     res = await fetch("/api/generate/image", {
@@ -29,11 +29,11 @@ export async function startGeneration(body, { key, signal, onEvent, onOpen }) {
     return { broken: true };
   }
   if (res.status >= 500 && !isJson(res)) return { broken: true };
-  return readAnswer(res, onEvent, onOpen);
+  return readAnswer(res, handlers);
 }
 
 /** GET /api/generations/{id}/events from `lastEventId` on (replay, then live). */
-export async function followGeneration(id, lastEventId, { signal, onEvent, onOpen }) {
+export async function followGeneration(id, lastEventId, { signal, ...handlers }) {
   let res;
   try {
     res = await fetch(`/api/generations/${encodeURIComponent(id)}/events`, {
@@ -47,7 +47,7 @@ export async function followGeneration(id, lastEventId, { signal, onEvent, onOpe
   if (res.status === 404) return { gone: true };
   // A proxy or a restarting server in between: the generation itself is not over.
   if (res.status >= 500 || res.status === 408 || res.status === 429) return { broken: true };
-  return readAnswer(res, onEvent, onOpen);
+  return readAnswer(res, handlers);
 }
 
 /** Best effort: a queued generation is dropped at no cost; a running one finishes anyway (paid). */
@@ -59,22 +59,22 @@ function isJson(res) {
   return (res.headers.get("content-type") ?? "").includes("application/json");
 }
 
-async function readAnswer(res, onEvent, onOpen) {
+async function readAnswer(res, { onEvent, onOpen, onActivity }) {
   const requestId = res.headers.get("x-request-id") ?? undefined;
   const type = res.headers.get("content-type") ?? "";
   if (res.ok && type.startsWith("text/event-stream")) {
     onOpen?.();
-    return readStream(res.body, requestId, onEvent);
+    return readStream(res.body, requestId, onEvent, onActivity);
   }
   const json = isJson(res) ? await res.json().catch(() => undefined) : undefined;
   if (res.ok && Array.isArray(json?.images)) return { answer: json };
   return { error: errorFrom(json?.error, requestId, res.headers.get("retry-after")) };
 }
 
-async function readStream(body, requestId, onEvent) {
+async function readStream(body, requestId, onEvent, onActivity) {
   let rid = requestId;
   try {
-    for await (const { event, data, id } of readEvents(body)) {
+    for await (const { event, data, id } of readEvents(body, onActivity)) {
       const payload = parseJson(data);
       if (event === "started") rid = payload?.request_id ?? rid;
       // Only inline image data is taken, so a preview can never make the page load another host.

@@ -4,6 +4,13 @@ import { followGeneration, startGeneration } from "./api.js";
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 
 /**
+ * An open stream with nothing at all for this long is taken as dead. The server sends a keep-alive
+ * every STREAM_HEARTBEAT_MS (10 s by default); a connection from before a closed lid or a network
+ * switch can hang without an error, and a reconnect only replays what was missed.
+ */
+export const SILENCE_MS = 45_000;
+
+/**
  * One generation, from its request (or its stored id) to its end, across broken connections.
  * Without an id yet, the POST is sent again with the same Idempotency-Key (the server joins the
  * running generation); once `started` gave the id, the events are read again from the last one
@@ -16,17 +23,29 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
  */
 export function followToEnd(job) {
   let stopped = false;
+  let attempt = 0;
   let connection;
   let wake;
+  let silence;
   const onOffline = () => connection?.abort();
   const onOnline = () => wake?.();
+  // Re-armed by every chunk. A POST's is armed once its stream opens (a plain JSON answer may
+  // take minutes without a byte); a request for events is answered at once, so its is armed
+  // before it is sent: it can sit on a kept-alive connection that died with the network.
+  const onActivity = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => connection?.abort(), SILENCE_MS);
+  };
+  const onOpen = () => {
+    onActivity();
+    job.onOpen();
+  };
   const onEvent = (event) => {
     if (event.id) job.lastEventId = event.id;
     if (event.event === "started" && typeof event.payload?.id === "string") job.id = event.payload.id;
     attempt = 0;
     job.onEvent(event);
   };
-  let attempt = 0;
 
   async function run() {
     addEventListener("offline", onOffline);
@@ -34,10 +53,15 @@ export function followToEnd(job) {
     try {
       for (;;) {
         connection = new AbortController();
-        const options = { signal: connection.signal, onEvent, onOpen: job.onOpen, key: job.key };
-        const outcome = job.id
-          ? await followGeneration(job.id, job.lastEventId, options)
-          : await startGeneration(job.body, options);
+        const options = { signal: connection.signal, onEvent, onOpen, onActivity, key: job.key };
+        let outcome;
+        if (job.id) {
+          onActivity();
+          outcome = await followGeneration(job.id, job.lastEventId, options);
+        } else {
+          outcome = await startGeneration(job.body, options);
+        }
+        clearTimeout(silence);
         if (stopped) return { cancelled: true };
         if (!outcome.broken) return outcome;
         job.onReconnecting();
@@ -45,6 +69,7 @@ export function followToEnd(job) {
         if (stopped) return { cancelled: true };
       }
     } finally {
+      clearTimeout(silence);
       removeEventListener("offline", onOffline);
       removeEventListener("online", onOnline);
     }

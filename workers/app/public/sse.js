@@ -5,9 +5,10 @@
  * Yields `{ event, data, id }` for each event; `id` is the last `id:` seen so far (the spec's
  * "last event ID", what a reconnect sends as Last-Event-ID), undefined before any. Comment lines
  * (": keep-alive") and unknown fields are skipped, as the SSE spec says. Lines end with "\n" or
- * "\r\n" (what the app sends).
+ * "\r\n" (what the app sends). `onChunk()`, if given, is called for every chunk that arrives
+ * (comments included), so a caller can tell a live connection from a silent dead one.
  */
-export async function* readEvents(body) {
+export async function* readEvents(body, onChunk) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let event = "";
@@ -17,6 +18,7 @@ export async function* readEvents(body) {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      onChunk?.();
       buffer += value;
       // A chunk can end mid-line: only whole lines are handled, the rest waits for the next chunk.
       let end = buffer.indexOf("\n");
