@@ -4,8 +4,10 @@
  * to OpenAI. `[[hold]]` keeps the stand-in's answer open after the first preview until the test
  * releases it, so "mid-generation" is a fact, not a race.
  */
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/build.ts";
 import { usePageStack } from "./browser.ts";
 import { type CutProxy, startCutProxy } from "./cut-proxy.ts";
 import { expectFinalImages, storedGeneration, waitForStoredId } from "./page-helpers.ts";
@@ -115,6 +117,7 @@ describe("a generation outlives the page's connection", () => {
 
     await ctx.open?.context.setOffline(true);
     await expect.poll(() => page.locator("#status").textContent()).toMatch(/reconnecting/);
+    await page.screenshot({ path: join(ROOT, "test-results", "e2e", "reconnecting.png"), fullPage: true });
     // The generation goes on without the page, and ends while it is offline.
     ctx.stack.standIn.release();
     await page.waitForTimeout(1500);
