@@ -25,6 +25,7 @@ export default defineConfig({
                 BUDGET: { className: "BudgetLedger", useSQLite: true },
                 IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
                 DISPATCH: { className: "TestDispatcher", useSQLite: true },
+                GENERATIONS: { className: "Generation", useSQLite: true },
               },
             },
           }),

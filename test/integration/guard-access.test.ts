@@ -42,6 +42,18 @@ describe("ACCESS_MODE=tokens", () => {
     expect(stack.logs.join("\n")).toContain('"token_name":"shop"');
   });
 
+  it("reading a generation back needs a valid token too (any token: the id is the capability)", async () => {
+    const answer = (await (
+      await generate(stack, { prompt: "a cat" }, { authorization: `Bearer ${token}` })
+    ).json()) as { id: string };
+    const path = `/api/generations/${answer.id}`;
+    await expectError(await stack.app(path), 401, "unauthorized");
+    await expectError(await stack.app(`${path}/events`), 401, "unauthorized");
+    const view = await stack.app(path, { headers: { authorization: `Bearer ${token}` } });
+    expect(view.status).toBe(200);
+    expect(((await view.json()) as { status: string }).status).toBe("succeeded");
+  });
+
   it("stores only hashes: the KV holds no token text", async () => {
     const kv = await stack.mf.getKVNamespace("API_TOKENS");
     const { keys } = await kv.list();

@@ -6,5 +6,6 @@ declare namespace Cloudflare {
     BUDGET: DurableObjectNamespace<import("./worker").BudgetLedger>;
     IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyStore>;
     DISPATCH: DurableObjectNamespace<import("./worker").TestDispatcher>;
+    GENERATIONS: DurableObjectNamespace<import("./worker").Generation>;
   }
 }

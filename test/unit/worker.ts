@@ -5,7 +5,7 @@
  */
 import { Dispatcher } from "../../workers/app/src/queue/dispatcher";
 
-export { BudgetLedger, ClientLimiter, IdempotencyStore } from "../../workers/app/src/index";
+export { BudgetLedger, ClientLimiter, Generation, IdempotencyStore } from "../../workers/app/src/index";
 
 import { QUEUE_DEFAULTS, type QueueLimitsConfig } from "../../workers/app/src/queue/limits";
 

@@ -1,17 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import { type AppConfig, getConfig } from "../config";
+import { type AppConfig, DEFAULTS, getConfig, loadConfig } from "../config";
 import type { AppBindings } from "../env";
-import { ApiError, misconfigured } from "../errors";
+import { ApiError } from "../errors";
+import { DEFAULT_PRICES } from "../guard/pricing";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
-import { interrupted, nextCheck, recoveryFor } from "./recover";
-import { generationLog, type RunResult, recordError, runGeneration } from "./run";
+import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
+import { interrupted, nextCheck, recoveryFor, timingOf } from "./recover";
+import { generationLog, type RunResult, runGeneration } from "./run";
 import { settleGuards } from "./settle";
 import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
-import { type WaitResult, waitResultOf } from "./wait";
-
-export type { WaitResult } from "./wait";
 
 const RECORD = "record";
 
@@ -33,24 +32,16 @@ export class Generation extends DurableObject<AppBindings> {
     super(ctx, env);
     this.#record = ctx.storage.kv.get<GenerationRecord>(RECORD);
     this.#events = new EventLog(this.#record ? durableEvents(this.#record) : []);
-    this.#fanout = new Fanout(this.#events, { heartbeatMs: this.#config().streamHeartbeatMs });
+    this.#fanout = new Fanout(this.#events, {
+      heartbeatMs: this.#config()?.streamHeartbeatMs ?? DEFAULTS.streamHeartbeatMs,
+    });
     void ctx.blockConcurrencyWhile(() => this.#recover(true));
   }
 
   /** Starts the generation, once: a repeated create (a retried RPC) changes nothing. */
   async create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }> {
     if (!this.#record) {
-      const now = Date.now();
-      this.#record = {
-        id,
-        status: "queued",
-        phase: "queued",
-        created: Math.floor(now / 1000),
-        model,
-        spec,
-        grants: 0,
-        enqueued_at: now,
-      };
+      this.#record = newRecord(id, model, spec, Date.now());
       this.#save();
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
       await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
@@ -88,13 +79,13 @@ export class Generation extends DurableObject<AppBindings> {
    */
   protected async waitForTurn(): Promise<void> {}
 
-  #config(): AppConfig {
-    return getConfig(this.env);
+  /** The settings, or undefined when they are wrong: reading a record must work all the same. */
+  #config(): AppConfig | undefined {
+    return loadConfig(this.env).config;
   }
 
   #clock() {
-    const config = this.#config();
-    return { timeoutMs: config.upstreamTimeoutMs, ttlMs: config.generationTtlMs };
+    return timingOf(this.#config());
   }
 
   #save(): void {
@@ -134,13 +125,16 @@ export class Generation extends DurableObject<AppBindings> {
       await this.#enter("granted");
       result = await runGeneration({
         env: this.env,
-        config: this.#config(),
+        config: getConfig(this.env),
         record: this.#record as GenerationRecord,
         enter: (phase) => this.#enter(phase),
         preview: (p) => this.#fanout.publish(this.#events.preview(p)),
       });
     } catch (err) {
-      result = { outcome: "failed_after_send", error: new ApiError("internal_error", "The generation failed.") };
+      // runGeneration never throws; this is the settings (config_error) or a bug, before or after sending.
+      const sent = this.#record?.phase === "sent" || this.#record?.phase === "storing";
+      const error = err instanceof ApiError ? err : new ApiError("internal_error", "The generation failed.");
+      result = { outcome: sent ? "failed_after_send" : "failed_before_send", error };
       generationLog(this.env, this.#record as GenerationRecord).error("Generation failed unexpectedly", {
         error: err instanceof Error ? err.name : "unknown",
       });
@@ -174,22 +168,13 @@ export class Generation extends DurableObject<AppBindings> {
     const record = this.#record;
     if (!record || record.phase === "ended") return;
     const rule = ruleFor(result.outcome);
-    record.phase = "ended";
-    record.status = rule.status === "succeeded" ? "succeeded" : "failed";
-    record.ended_at = Date.now();
-    if ("answer" in result) {
-      const { answer } = result;
-      Object.assign(record, { created: answer.created, images: answer.images, usage: answer.usage });
-      if (answer.images_missing) record.images_missing = answer.images_missing;
-    } else {
-      record.error = recordError(result.error, record.spec.request_id);
-    }
+    endRecord(record, rule, "answer" in result ? { answer: result.answer } : { error: result.error });
     this.#save();
     await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));
     const log = generationLog(this.env, record);
     try {
       // Before the end is told: a client retrying with the same key must find it released.
-      await settleGuards(this.env, this.#config(), record, rule, log);
+      await settleGuards(this.env, this.#config()?.guard.prices ?? DEFAULT_PRICES, record, rule, log);
     } catch (err) {
       log.error("Settling a generation's guards failed", { error: err instanceof Error ? err.name : "unknown" });
     }
@@ -206,22 +191,4 @@ export class Generation extends DurableObject<AppBindings> {
   #result(): WaitResult | null | undefined {
     return this.#record ? waitResultOf(this.#record) : null;
   }
-}
-
-/**
- * The RPC surface the app uses. Spelled out because the stub's inferred types turn fields of
- * type `unknown` (usage) into `never`.
- */
-export interface GenerationStub {
-  create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }>;
-  wait(): Promise<WaitResult | null>;
-  view(): Promise<GenerationView | null>;
-  fetch(input: string, init?: RequestInit): Promise<Response>;
-}
-
-/** The object of generation `id` (`GENERATIONS.idFromName(id)`). */
-export function generationOf(env: AppBindings, id: string): GenerationStub {
-  if (!env.GENERATIONS) throw misconfigured("GENERATIONS binding missing (durable generations)");
-  const ns = env.GENERATIONS as DurableObjectNamespace<Generation>;
-  return ns.get(ns.idFromName(id)) as unknown as GenerationStub;
 }

@@ -9,6 +9,7 @@
  * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`).
  * - `ended`: the record stays for its TTL, then `expire` (deleteAll).
  */
+import { type AppConfig, DEFAULTS } from "../config";
 import { ApiError } from "../errors";
 import type { GenerationRecord } from "./types";
 
@@ -68,4 +69,12 @@ export function interrupted(): ApiError {
     "generation_interrupted",
     "The server restarted while the image provider was working; this generation was not finished. It is not retried automatically: try again.",
   );
+}
+
+/** The deadlines of recoveryFor from the settings; the defaults when the settings are wrong. */
+export function timingOf(config: AppConfig | undefined): Omit<RecoveryClock, "now" | "running"> {
+  return {
+    timeoutMs: config?.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    ttlMs: config?.generationTtlMs ?? DEFAULTS.generationTtlHours * 3_600_000,
+  };
 }

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "../../../shared/log";
 import type { AppConfig } from "../config";
 import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
-import { type ApiError, errorEnvelope } from "../errors";
+import type { ApiError } from "../errors";
 import { publicError } from "../failures/public";
 import type { Job } from "../generate/job";
 import { runJob } from "../generate/run";
@@ -89,9 +89,4 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
     const outcome = neverSent ? "failed_before_send" : job.mayBeBilled ? "failed_after_send" : "failed_definite_answer";
     return { outcome, error, route };
   }
-}
-
-/** The record's error field from an ApiError: the envelope's inner object. */
-export function recordError(error: ApiError, requestId: string) {
-  return errorEnvelope(error, requestId).error;
 }

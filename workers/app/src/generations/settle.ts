@@ -5,11 +5,10 @@
  * so a recovery that repeats an ending cannot charge twice.
  */
 import type { Logger } from "../../../shared/log";
-import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import { ledger } from "../guard/budget";
 import { idempotencyFor } from "../guard/idempotency";
-import { actualCost } from "../guard/pricing";
+import { actualCost, type PriceTable } from "../guard/pricing";
 import { type OutcomeRule, settleAmount } from "./outcome";
 import type { GenerationRecord } from "./types";
 
@@ -18,7 +17,7 @@ const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 /** Settles the record's budget hold and idempotency key per `rule`. */
 export async function settleGuards(
   env: AppBindings,
-  config: AppConfig,
+  prices: PriceTable,
   record: GenerationRecord,
   rule: Readonly<OutcomeRule>,
   log: Logger,
@@ -27,7 +26,7 @@ export async function settleGuards(
   if (budget) {
     const actual =
       rule.budget === "settle_actual"
-        ? actualCost(config.guard.prices, record.model, record.images?.length ?? 0, record.usage)
+        ? actualCost(prices, record.model, record.images?.length ?? 0, record.usage)
         : undefined;
     const cost = settleAmount(rule.budget, { estimate: budget.estimate_usd, actual });
     if (cost !== undefined) {

@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import type { GenerateAnswer, Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
 import { sseWriter } from "../generate/sse-writer";
-import type { GenerationStub } from "../generations/object";
+import type { GenerationStub } from "../generations/stub";
 import type { GenerationError } from "../generations/types";
 
 /** Whether the client asked for SSE, by body field or by Accept header. */

@@ -14,7 +14,7 @@ import { ApiError } from "../errors";
 import { prepareJob } from "../generate/job";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
 import { newGenerationId } from "../generations/id";
-import { type GenerationStub, generationOf } from "../generations/object";
+import { type GenerationStub, generationOf } from "../generations/stub";
 import type { GenerationSpec } from "../generations/types";
 import { admit } from "../guard/admission";
 import { errorAnswer, eventsAnswer, replayStream, wantsStream } from "./generate-stream";
@@ -45,6 +45,7 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
 
   const id = admission.join ?? newId;
   const generation = generationOf(c.env, id);
+  let status: string | undefined;
   if (!admission.join) {
     const spec: GenerationSpec = {
       request: req,
@@ -56,19 +57,19 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
       ...(admission.budget ? { budget: admission.budget } : {}),
     };
     try {
-      await generation.create(id, job.model, spec);
+      ({ status } = await generation.create(id, job.model, spec));
     } catch (err) {
       await admission.release();
       throw err;
     }
   }
   if (respondAsync(c)) {
-    const view = await generation.view();
+    status ??= (await generation.view())?.status;
     c.header("Location", `/api/generations/${id}`);
     c.header("Preference-Applied", "respond-async");
     c.header("Retry-After", "2");
     c.header("X-Generation-Id", id);
-    return c.json({ id, status: view?.status ?? "queued" }, 202);
+    return c.json({ id, status: status ?? "queued" }, 202);
   }
   if (streaming) return eventsAnswer(c, generation, id, null);
   return waitAnswer(c, generation, id);

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { isGenerationId } from "../generations/id";
-import { generationOf } from "../generations/object";
+import { generationOf } from "../generations/stub";
 import { eventsAnswer } from "./generate-stream";
 
 function idOf(c: Context<AppEnv>): string {

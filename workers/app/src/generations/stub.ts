@@ -1,0 +1,23 @@
+/** The app's handle on a generation's object: the typed stub and the accessor. */
+import type { AppBindings } from "../env";
+import { misconfigured } from "../errors";
+import type { WaitResult } from "./record";
+import type { GenerationSpec, GenerationView } from "./types";
+
+/**
+ * The RPC surface the app uses. Spelled out because the stub's inferred types turn fields of
+ * type `unknown` (usage) into `never`.
+ */
+export interface GenerationStub {
+  create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }>;
+  wait(): Promise<WaitResult | null>;
+  view(): Promise<GenerationView | null>;
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The object of generation `id` (`GENERATIONS.idFromName(id)`). */
+export function generationOf(env: AppBindings, id: string): GenerationStub {
+  if (!env.GENERATIONS) throw misconfigured("GENERATIONS binding missing (durable generations)");
+  const ns = env.GENERATIONS as DurableObjectNamespace;
+  return ns.get(ns.idFromName(id)) as unknown as GenerationStub;
+}
