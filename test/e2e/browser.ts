@@ -78,6 +78,8 @@ export async function openPage(
  */
 export function usePageStack(): {
   readonly appUrl: string;
+  /** The stack itself (the stand-in's recorded calls), once started. */
+  readonly stack: Stack;
   readonly open: OpenPage | undefined;
   /** A fresh browser on the app. */
   load(options?: Parameters<typeof openPage>[0]): Promise<Page>;
@@ -99,6 +101,10 @@ export function usePageStack(): {
   return {
     get appUrl() {
       return appUrl;
+    },
+    get stack() {
+      if (!stack) throw new Error("the stack is not started yet");
+      return stack;
     },
     get open() {
       return open;

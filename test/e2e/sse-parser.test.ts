@@ -10,6 +10,7 @@ import { ROOT } from "../helpers/build.ts";
 interface SseEvent {
   event: string;
   data: string;
+  id?: string;
 }
 
 // A plain browser module without types: imported by URL so TypeScript does not try to check it.
@@ -55,7 +56,18 @@ describe("readEvents", () => {
   it("joins multi-line data, defaults the event name and ignores a last event without a blank line", async () => {
     expect(await parse(["data: a\ndata:b\n\nid: 7\nretry: 10\ndata: c\n\ndata: unfinished"])).toEqual([
       { event: "message", data: "a\nb" },
-      { event: "message", data: "c" },
+      { event: "message", data: "c", id: "7" },
     ]);
+  });
+
+  it("gives each event the last id seen, what a reconnect sends as Last-Event-ID", async () => {
+    const events = await parse([
+      "id: 1\nevent: started\ndata: {}\n\n",
+      "id: 2.p1\nevent: partial\ndata: {}\n\n",
+      "event: keep\ndata: x\n\n",
+      "id: bad\0id\ndata: y\n\n",
+    ]);
+    expect(events.map((e) => e.id)).toEqual(["1", "2.p1", "2.p1", "2.p1"]);
+    expect(events[0]?.id).toBe("1");
   });
 });

@@ -1,45 +1,94 @@
 import { readEvents } from "./sse.js";
 
 /**
- * POST /api/generate/image. Resolves to `{ answer }` or `{ error }` however the server answered:
- * a stream of events (started, partial..., completed or error) or plain JSON (a server without
- * streaming, or a refusal before the stream opened). Rejects only on network loss or abort.
+ * The generation API. Both calls resolve to one of
+ * - `{ answer }`: the generation succeeded (the synchronous answer's JSON);
+ * - `{ error }`: it failed, or the server refused it (the API's error envelope, as the page shows it);
+ * - `{ broken: true }`: the connection failed or ended before the last event (a lost network, an
+ *   abort, a restarting server); the generation goes on on the server, so the caller reconnects;
+ * - `{ gone: true }` (followGeneration only): the server does not know the id (expired, or never).
+ * Every event read is passed to `onEvent({ event, id, payload })` as it comes; `onOpen()` is
+ * called when a stream of events opens, `onActivity()` for every chunk of it (keep-alives too).
  */
-export async function requestImages(body, { signal, onPartial }) {
-  const res = await fetch("/api/generate/image", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream, application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
+export async function startGeneration(body, { key, signal, ...handlers }) {
+  let res;
+  try {
+    res = await fetch("/api/generate/image", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream, application/json",
+        // One key per click: a retry of this request (a double click, a reconnect before the
+        // generation's id arrived) joins the same generation instead of paying for another.
+        "idempotency-key": key,
+      },
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch {
+    return { broken: true };
+  }
+  if (res.status >= 500 && !isJson(res)) return { broken: true };
+  return readAnswer(res, handlers);
+}
+
+/** GET /api/generations/{id}/events from `lastEventId` on (replay, then live). */
+export async function followGeneration(id, lastEventId, { signal, ...handlers }) {
+  let res;
+  try {
+    res = await fetch(`/api/generations/${encodeURIComponent(id)}/events`, {
+      headers: { accept: "text/event-stream", ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
+      cache: "no-store",
+      signal,
+    });
+  } catch {
+    return { broken: true };
+  }
+  if (res.status === 404) return { gone: true };
+  // A proxy or a restarting server in between: the generation itself is not over.
+  if (res.status >= 500 || res.status === 408 || res.status === 429) return { broken: true };
+  return readAnswer(res, handlers);
+}
+
+/** Best effort: a queued generation is dropped at no cost; a running one finishes anyway (paid). */
+export function cancelGeneration(id) {
+  fetch(`/api/generations/${encodeURIComponent(id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}
+
+function isJson(res) {
+  return (res.headers.get("content-type") ?? "").includes("application/json");
+}
+
+async function readAnswer(res, { onEvent, onOpen, onActivity }) {
   const requestId = res.headers.get("x-request-id") ?? undefined;
   const type = res.headers.get("content-type") ?? "";
-  if (res.ok && type.startsWith("text/event-stream")) return readStream(res, requestId, signal, onPartial);
-  const json = type.includes("application/json") ? await res.json().catch(() => undefined) : undefined;
+  if (res.ok && type.startsWith("text/event-stream")) {
+    onOpen?.();
+    return readStream(res.body, requestId, onEvent, onActivity);
+  }
+  const json = isJson(res) ? await res.json().catch(() => undefined) : undefined;
   if (res.ok && Array.isArray(json?.images)) return { answer: json };
   return { error: errorFrom(json?.error, requestId, res.headers.get("retry-after")) };
 }
 
-async function readStream(res, requestId, signal, onPartial) {
-  let id = requestId;
+async function readStream(body, requestId, onEvent, onActivity) {
+  let rid = requestId;
   try {
-    for await (const { event, data } of readEvents(res.body)) {
+    for await (const { event, data, id } of readEvents(body, onActivity)) {
       const payload = parseJson(data);
-      if (event === "started") id = payload?.request_id ?? id;
+      if (event === "started") rid = payload?.request_id ?? rid;
       // Only inline image data is taken, so a preview can never make the page load another host.
-      else if (event === "partial" && typeof payload?.url === "string" && payload.url.startsWith("data:image/")) {
-        onPartial(payload.url);
-      } else if (event === "completed") {
-        return Array.isArray(payload?.images) ? { answer: payload } : { error: { code: "unknown", requestId: id } };
-      } else if (event === "error") {
-        return { error: errorFrom(payload?.error, id) };
+      if (event === "partial" && !(typeof payload?.url === "string" && payload.url.startsWith("data:image/"))) continue;
+      onEvent({ event, id, payload });
+      if (event === "completed") {
+        return Array.isArray(payload?.images) ? { answer: payload } : { error: { code: "unknown", requestId: rid } };
       }
+      if (event === "error") return { error: errorFrom(payload?.error, rid) };
     }
-  } catch (err) {
-    if (signal.aborted) throw err;
+  } catch {
+    // The body broke (network loss, an abort): same as ending early.
   }
-  // The body ended, or broke, before the final event.
-  return { error: { code: "interrupted", requestId: id } };
+  return { broken: true };
 }
 
 function parseJson(text) {

@@ -1,7 +1,8 @@
 /**
  * Every string the page shows, in one place, per language. `{name}` is filled in by t().
  * Error texts say what happened and what the user can do; codes are the API's (README
- * "Errors") plus a few the page itself detects (network, interrupted, unknown, empty_prompt).
+ * "Errors") plus a few of the page's own (empty_prompt, unknown; network and interrupted, which
+ * this page no longer shows as it reconnects instead, for an older page still open in a tab).
  */
 export const STRINGS = {
   en: {
@@ -31,6 +32,14 @@ export const STRINGS = {
     working: "Drawing… this usually takes under a minute, sometimes up to two.",
     preview: "Preview {n}, the final picture is still coming.",
     done: "Done in {time}.",
+    doneFewer: "Done in {time}, with {got} of {n} images.",
+    fewer: "The image service returned {got} of {n} images; the others were not drawn.",
+    waiting: "Waiting for its turn…",
+    queued: "In the queue: {pos}, about {eta}.",
+    queuedNoEta: "In the queue: {pos}.",
+    reconnecting: "Connection lost, reconnecting… The picture is not lost.",
+    resuming: "Picking up the picture started earlier…",
+    ordinal: { one: "{n}st", two: "{n}nd", few: "{n}rd", other: "{n}th" },
     cancelled: "Cancelled. Nothing more will arrive for this request.",
     result: "Result",
     download: "Download",
@@ -95,6 +104,17 @@ export const STRINGS = {
       ],
       config_error: ["The service is not set up correctly.", "This is on our side. Please tell support."],
       internal_error: ["Something broke on our server.", "Try again; if it keeps happening, tell support."],
+      generation_interrupted: [
+        "The server restarted while drawing; this picture was not finished.",
+        "Try again. The unfinished attempt may still have been billed.",
+      ],
+      queue_full: ["Too many pictures are waiting to be drawn right now.", "Try again in a few minutes."],
+      queue_timeout: [
+        "The picture waited too long for its turn and was not drawn; nothing was billed.",
+        "Try again in a few minutes.",
+      ],
+      cancelled: ["The picture was cancelled before it was drawn.", "Press Generate to start again."],
+      not_cancellable: ["The picture is already being drawn and can no longer be cancelled.", "Wait for it to finish."],
       network: ["The server could not be reached.", "Check your internet connection and try again."],
       interrupted: ["The connection broke before the picture was ready.", "Try again."],
       unknown: ["Something unexpected happened.", "Try again; if it keeps happening, tell support."],
@@ -127,6 +147,14 @@ export const STRINGS = {
     working: "Рисуем… обычно это занимает меньше минуты, иногда до двух.",
     preview: "Набросок {n}, готовая картинка ещё в пути.",
     done: "Готово за {time}.",
+    doneFewer: "Готово за {time}: {got} из {n} картинок.",
+    fewer: "Сервис изображений вернул {got} из {n} картинок; остальные не нарисованы.",
+    waiting: "Ждём своей очереди…",
+    queued: "В очереди: {pos}, примерно {eta}.",
+    queuedNoEta: "В очереди: {pos}.",
+    reconnecting: "Связь потеряна, переподключаемся… Картинка не потеряется.",
+    resuming: "Возвращаемся к картинке, начатой раньше…",
+    ordinal: { other: "{n}-й" },
     cancelled: "Отменено. Результата этого запроса не будет.",
     result: "Результат",
     download: "Скачать",
@@ -191,6 +219,17 @@ export const STRINGS = {
         "На нашем сервере что-то сломалось.",
         "Попробуйте снова; если не поможет, напишите в поддержку.",
       ],
+      generation_interrupted: [
+        "Сервер перезапустился во время рисования; картинка не закончена.",
+        "Попробуйте снова. Незаконченная попытка могла быть оплачена.",
+      ],
+      queue_full: ["Сейчас в очереди слишком много картинок.", "Попробуйте через несколько минут."],
+      queue_timeout: [
+        "Картинка слишком долго ждала очереди и не была нарисована; оплаты не было.",
+        "Попробуйте через несколько минут.",
+      ],
+      cancelled: ["Картинка отменена до того, как её начали рисовать.", "Нажмите «Создать», чтобы начать снова."],
+      not_cancellable: ["Картинка уже рисуется, отменить её нельзя.", "Дождитесь окончания."],
       network: ["Не удалось связаться с сервером.", "Проверьте подключение к интернету и попробуйте снова."],
       interrupted: ["Соединение оборвалось до того, как картинка была готова.", "Попробуйте снова."],
       unknown: ["Произошло что-то непредвиденное.", "Попробуйте снова; если не поможет, напишите в поддержку."],

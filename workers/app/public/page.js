@@ -12,9 +12,8 @@ export const state = {
   lang: initialLanguage(),
   /** GET /api/config's answer, once loaded. */
   config: undefined,
-  /** The running generation's AbortController. */
-  controller: undefined,
-  startedAt: 0,
+  /** The generation being followed (generate.js), while one is. */
+  job: undefined,
   status: undefined,
   error: undefined,
   partial: undefined,

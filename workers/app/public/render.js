@@ -1,9 +1,10 @@
 /** Drawing the page's state. Each function redraws from `state`, so a language switch is a redraw. */
 import { loadHistory, ownImageUrl } from "./history.js";
 import { el, els, state, t } from "./page.js";
+import { waitText } from "./words.js";
 
 /** Errors whose Retry-After header tells the user when to come back. */
-const RETRYABLE = ["upstream_rate_limited", "rate_limited", "budget_exhausted", "budget_busy"];
+const RETRYABLE = ["upstream_rate_limited", "rate_limited", "budget_exhausted", "budget_busy", "queue_full"];
 
 export function setStatus(key, params) {
   state.status = key ? { key, params } : undefined;
@@ -11,7 +12,19 @@ export function setStatus(key, params) {
 }
 
 export function renderStatus() {
-  els.status.textContent = state.status ? t(state.status.key, state.status.params) : "";
+  const status = state.status;
+  if (!status) {
+    els.status.textContent = "";
+    return;
+  }
+  // A param may be a function, worded again in the current language at each redraw.
+  const params = Object.fromEntries(
+    Object.entries(status.params ?? {}).map(([name, value]) => [
+      name,
+      typeof value === "function" ? value(state.lang) : value,
+    ]),
+  );
+  els.status.textContent = t(status.key, params);
 }
 
 export function showError(error) {
@@ -27,7 +40,7 @@ export function renderError() {
   let text = t(`errors.${error.code}`);
   if (!Array.isArray(text)) text = t("errors.unknown");
   const [what, todo] = text;
-  const wait = error.retryAfter && RETRYABLE.includes(error.code) ? waitText(error.retryAfter) : undefined;
+  const wait = error.retryAfter && RETRYABLE.includes(error.code) ? waitText(state.lang, error.retryAfter) : undefined;
   els.error.replaceChildren(
     el("p", { className: "error-what", textContent: what }),
     el("p", { textContent: wait ? t("retryIn", { wait }) : todo }),
@@ -36,13 +49,6 @@ export function renderError() {
       ? [el("p", { className: "request-id", textContent: t("requestId", { id: error.requestId }) })]
       : []),
   );
-}
-
-/** Retry-After (seconds) in words: "45 s", "3 min", "5 h". */
-function waitText(seconds) {
-  if (seconds < 90) return t("seconds", { n: seconds });
-  if (seconds < 90 * 60) return t("minutes", { n: Math.ceil(seconds / 60) });
-  return t("hours", { n: Math.ceil(seconds / 3600) });
 }
 
 export function renderPartial() {
@@ -58,7 +64,7 @@ export function renderResult() {
   const result = state.result;
   els.result.hidden = !result && !state.partial;
   if (!result) return els.images.replaceChildren();
-  const { answer, prompt } = result;
+  const { answer, prompt, asked } = result;
   const figures = answer.images.flatMap((image, i) => {
     const url = ownImageUrl(image.url);
     if (!url) return [];
@@ -74,7 +80,10 @@ export function renderResult() {
     const download = el("a", { className: "button", href: url, download: name, textContent: t("download") });
     return [el("figure", { className: "image" }, img, failed, el("figcaption", {}, download, ...revised))];
   });
-  els.images.replaceChildren(...figures);
+  // Never silently fewer: say so when the service returned fewer images than asked for.
+  const got = answer.images.length;
+  const note = asked > got ? [el("p", { className: "notice", textContent: t("fewer", { got, n: asked }) })] : [];
+  els.images.replaceChildren(...note, ...figures);
 }
 
 export function renderHistory() {
