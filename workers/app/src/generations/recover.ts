@@ -6,11 +6,16 @@
  *   pending call keeps its instance alive, and an object has one live instance), so the call's
  *   result is lost; it may have been billed, so it is never resent: `interrupt`. A `storing` run
  *   whose images are all in R2 (storedAnswer) succeeds instead, charged at the estimate.
- * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`).
- * - `ended`: the record stays for its TTL, then `expire` (deleteAll).
+ * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`), unless
+ *   it has waited past its deadline (queue wait + timeout + margin): then its hold is stale and
+ *   nobody waits for it, so it ends failed, charged nothing (`abandon`), never sent hours late.
+ * - `ended` with its guards not settled yet (a crash between the end and the settle): `settle`.
+ * - `ended`: the record stays for its TTL, then `expire` (the key released, then deleteAll).
  */
 import { type AppConfig, DEFAULTS } from "../config";
+import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
+import { queueConfig } from "../queue/dispatcher-store";
 import { type OutcomeRule, ruleFor } from "./outcome";
 import type { GenerationAnswer, GenerationRecord } from "./types";
 
@@ -18,6 +23,8 @@ import type { GenerationAnswer, GenerationRecord } from "./types";
 export type Recovery =
   | { action: "interrupt" }
   | { action: "resume" }
+  | { action: "abandon" }
+  | { action: "settle" }
   | { action: "expire" }
   | { action: "wait"; alarmAt: number };
 
@@ -30,6 +37,8 @@ export interface RecoveryClock {
   timeoutMs: number;
   /** GENERATION_TTL_HOURS in ms */
   ttlMs: number;
+  /** QUEUE_MAX_WAIT_S in ms: how long a queued generation may wait for its turn (0 without a queue). */
+  queueWaitMs?: number;
 }
 
 /** How long after UPSTREAM_TIMEOUT_MS the alarm waits for the run to end by itself: a tenth, 1-30 s. */
@@ -40,7 +49,7 @@ export function alarmMargin(timeoutMs: number): number {
 /** When the object must look at a record again, whoever calls or not. */
 export function nextCheck(record: GenerationRecord, clock: Omit<RecoveryClock, "now" | "running">): number {
   if (record.phase === "ended") return (record.ended_at ?? 0) + clock.ttlMs;
-  const since = record.sent_at ?? record.granted_at ?? record.enqueued_at;
+  const since = record.sent_at ?? record.granted_at ?? record.enqueued_at + (clock.queueWaitMs ?? 0);
   return since + clock.timeoutMs + alarmMargin(clock.timeoutMs);
 }
 
@@ -50,6 +59,7 @@ export function nextCheck(record: GenerationRecord, clock: Omit<RecoveryClock, "
  */
 export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fresh = false): Recovery {
   if (record.phase === "ended") {
+    if (record.settle) return { action: "settle" };
     const at = nextCheck(record, clock);
     return clock.now >= at ? { action: "expire" } : { action: "wait", alarmAt: at };
   }
@@ -61,7 +71,7 @@ export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fres
     if (fresh || clock.now >= nextCheck(record, clock)) return { action: "interrupt" };
     return { action: "wait", alarmAt: nextCheck(record, clock) };
   }
-  return { action: "resume" };
+  return clock.now >= nextCheck(record, clock) ? { action: "abandon" } : { action: "resume" };
 }
 
 /** The error a generation interrupted mid-call ends with. */
@@ -72,11 +82,29 @@ function interrupted(): ApiError {
   );
 }
 
+/** The error of a generation that waited past its deadline with no run: nothing was sent. */
+export function abandoned(): ApiError {
+  return new ApiError(
+    "generation_interrupted",
+    "The server restarted before this generation was sent; nothing was charged. It is not retried automatically: try again.",
+  );
+}
+
+/** QUEUE_MAX_WAIT_S in ms; undefined when the queue's settings are wrong (the app then refuses new generations). */
+export function queueWaitOf(env: AppBindings): number | undefined {
+  try {
+    return queueConfig(env).maxWaitS * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The deadlines of recoveryFor from the settings; the defaults when the settings are wrong. */
-export function timingOf(config: AppConfig | undefined): Omit<RecoveryClock, "now" | "running"> {
+export function timingOf(config: AppConfig | undefined, queueWaitMs?: number): Omit<RecoveryClock, "now" | "running"> {
   return {
     timeoutMs: config?.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     ttlMs: config?.generationTtlMs ?? DEFAULTS.generationTtlHours * 3_600_000,
+    ...(queueWaitMs ? { queueWaitMs } : {}),
   };
 }
 
