@@ -15,7 +15,7 @@ import { prepareJob } from "../generate/job";
 import { describeIssue, type GenerateRequest, generateRequestSchema } from "../generate/schema";
 import { newGenerationId } from "../generations/id";
 import type { WaitResult } from "../generations/record";
-import { type GenerationStub, generationOf } from "../generations/stub";
+import { generationOf, waitForEnd } from "../generations/stub";
 import type { GenerationSpec } from "../generations/types";
 import { admit } from "../guard/admission";
 import { errorAnswer, eventsAnswer, replayStream, wantsStream } from "./generate-stream";
@@ -41,11 +41,13 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
   const from = { config: getConfig(c.env), requestId: c.get("requestId"), log: c.get("log") };
   const job = prepareJob(from, req, streaming);
   const newId = newGenerationId();
+  // Before the guards: a missing binding must not leave a key or a hold taken.
+  let generation = generationOf(c.env, newId);
   const admission = await admit(c, job, req, newId);
   if (admission.replay) return streaming ? replayStream(c, job, admission.replay) : c.json(admission.replay);
 
   const id = admission.join ?? newId;
-  const generation = generationOf(c.env, id);
+  if (admission.join) generation = generationOf(c.env, id);
   let status: string | undefined;
   if (!admission.join) {
     const spec: GenerationSpec = {
@@ -62,35 +64,27 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
       if (!streaming && !respondAsync(c)) return answerWith(c, id, await generation.createAndWait(id, job.model, spec));
       ({ status } = await generation.create(id, job.model, spec));
     } catch (err) {
-      // Broken before the object had the generation: free the guards. After: wait for its end.
-      if ((await generation.view().catch(() => null)) !== null) return waitAnswer(c, generation, id);
-      await admission.release();
-      throw err;
+      // A stub that threw stays broken: a fresh one tells whether the object has the generation.
+      // It has: answer as asked. It has not: free the guards. Cannot tell: keep them (its alarm
+      // or the hold's expiry settles them); a retry with the key joins or waits.
+      generation = generationOf(c.env, id);
+      const view = await generation.view().catch(() => undefined);
+      if (view === null) await admission.release();
+      if (!view) throw err;
     }
   }
+  // From here the generation exists: even an error answer names it (a retry with the key joins it).
+  c.header("X-Generation-Id", id);
   if (respondAsync(c)) {
     status ??= (await generation.view())?.status;
     c.header("Location", `/api/generations/${id}`);
     c.header("Preference-Applied", "respond-async");
     c.header("Retry-After", "2");
-    c.header("X-Generation-Id", id);
     return c.json({ id, status: status ?? "queued" }, 202);
   }
   if (streaming) return eventsAnswer(c, generation, id, null);
-  return waitAnswer(c, generation, id);
-}
-
-/** The JSON answer: waits for the generation's end (a joined retry waits for the same one). */
-async function waitAnswer(c: Context<AppEnv>, generation: GenerationStub, id: string) {
-  let result: WaitResult | null;
-  try {
-    result = await generation.wait();
-  } catch {
-    // The object was reset while we waited (a deploy): its record says how the generation ended.
-    await generation.view();
-    result = await generation.wait();
-  }
-  return answerWith(c, id, result);
+  // The JSON answer: the generation's end (a joined retry waits for the same one).
+  return answerWith(c, id, await waitForEnd(c.env, id, generation));
 }
 
 /** A generation's end as the JSON answer, or its error envelope with the error's status. */
