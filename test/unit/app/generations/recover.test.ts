@@ -114,10 +114,16 @@ describe("the Generation object in workerd", () => {
     ]);
   });
 
-  it("storing, an image missing from R2: generation_interrupted", async () => {
+  it("storing, an image missing from R2: succeeded with the one found, images_missing 1 (it was paid)", async () => {
     const stems = ["c3".repeat(16), "d4".repeat(16)];
     await env.IMAGES.put(`images/${stems[0]}.png`, new Uint8Array([1]));
-    const view = await recovered(storing(stems));
+    const view = (await recovered(storing(stems))) as { status: string; images_missing?: number } | null;
+    expect(view?.status).toBe("succeeded");
+    expect(view?.images_missing).toBe(1);
+  });
+
+  it("storing, no image in R2: generation_interrupted", async () => {
+    const view = await recovered(storing(["e5".repeat(16), "f6".repeat(16)]));
     expect(view?.status).toBe("failed");
     expect(view?.error?.code).toBe("generation_interrupted");
   });

@@ -5,7 +5,7 @@
  * - `sent` or `storing` with no run in this instance: the instance that sent the call is gone (a
  *   pending call keeps its instance alive, and an object has one live instance), so the call's
  *   result is lost; it may have been billed, so it is never resent: `interrupt`. A `storing` run
- *   whose images are all in R2 (storedAnswer) succeeds instead, charged at the estimate.
+ *   with images in R2 (storedAnswer) succeeds instead with those, charged at the estimate.
  * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`), unless
  *   it has waited past its deadline (queue wait + timeout + margin): then its hold is stale and
  *   nobody waits for it, so it ends failed, charged nothing (`abandon`), never sent hours late.
@@ -109,18 +109,20 @@ export function timingOf(config: AppConfig | undefined, queueWaitMs?: number): O
 }
 
 /**
- * A `storing` record's answer when every image it named is in R2 (usage unknown), else
- * undefined: then the generation is interrupted and what was put stays until a lifecycle rule.
+ * A `storing` record's answer with the images it named that are in R2 (usage unknown), or
+ * undefined when none is: then the generation is interrupted and what was put stays until a lifecycle rule.
  */
 export async function storedAnswer(bucket: R2Bucket, record: GenerationRecord): Promise<GenerationAnswer | undefined> {
   const stems = record.phase === "storing" ? (record.image_names ?? []) : [];
   if (stems.length === 0) return undefined;
-  const names = await Promise.all(
+  const found = await Promise.all(
     stems.map(async (stem) => (await bucket.list({ prefix: `images/${stem}.`, limit: 1 })).objects[0]?.key),
   );
-  if (names.some((name) => name === undefined)) return undefined;
+  // Paid: the images that are there are answered, the rest counted as images_missing.
+  const names = found.filter((key): key is string => key !== undefined);
+  if (names.length === 0) return undefined;
   const images = names.map((key) => ({
-    url: new URL(`/api/images/${key?.slice("images/".length)}`, record.spec.origin).href,
+    url: new URL(`/api/images/${key.slice("images/".length)}`, record.spec.origin).href,
   }));
   const asked = record.spec.request.n ?? 1;
   return {
@@ -143,7 +145,7 @@ export async function interruptedEnd(bucket: R2Bucket, record: GenerationRecord)
     return {
       result: { outcome: "succeeded" as const, answer: stored },
       rule,
-      message: "Generation recovered: its owner died after storing every image",
+      message: "Generation recovered: its owner died after storing its images",
     };
   }
   return {
