@@ -61,8 +61,10 @@ describe("a queued record with no run", () => {
     expect(nextCheck(queued, TIMING)).toBe(T0 + 10_000 + 3_000 + 1_000);
     expect(recoveryFor(queued, { ...TIMING, now: T0 + 13_999, running: false }, true)).toEqual({ action: "resume" });
     expect(recoveryFor(queued, { ...TIMING, now: T0 + 14_000, running: false }, true)).toEqual({ action: "abandon" });
-    // A run in memory (waiting for its turn) is never abandoned.
-    expect(recoveryFor(queued, { ...TIMING, now: T0 + 99_000, running: true }).action).toBe("wait");
+    // A run in memory (waiting for its turn) is given a whole timeout more; stuck after that, it
+    // is abandoned too (never sent, so never charged as interrupted).
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 16_999, running: true }).action).toBe("wait");
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 17_000, running: true })).toEqual({ action: "abandon" });
   });
 
   it("found by a fresh instance hours later: ends unsent, charged nothing, its key and hold freed", async () => {

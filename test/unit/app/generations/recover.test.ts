@@ -36,9 +36,14 @@ describe("recoveryFor, phase by phase", () => {
     expect(recoveryFor(sent(), at(T0 + 4_000))).toEqual({ action: "interrupt" });
   });
 
-  it("a run still in this instance is never interrupted: look again later", () => {
-    const decision = recoveryFor(sent(), at(T0 + 9_000, true));
-    expect(decision).toEqual({ action: "wait", alarmAt: T0 + 9_000 + 1_000 });
+  it("a run still in this instance is not interrupted: look again later", () => {
+    const decision = recoveryFor(sent(), at(T0 + 6_000, true));
+    expect(decision).toEqual({ action: "wait", alarmAt: T0 + 6_000 + 1_000 });
+  });
+
+  it("a run in this instance a whole timeout past its check is stuck (a hung R2 put): interrupted", () => {
+    expect(recoveryFor(sent(), at(T0 + 4_000 + 3_000, true))).toEqual({ action: "interrupt" });
+    expect(recoveryFor(sent({ phase: "storing" }), at(T0 + 9_000, true))).toEqual({ action: "interrupt" });
   });
 
   it("ended: kept for the TTL, then expired", () => {

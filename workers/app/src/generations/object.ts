@@ -7,7 +7,7 @@ import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
 import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
-import { abandoned, alarmMargin, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
+import { abandonedEnd, alarmMargin, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
 import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
 import { releaseKey, settlePending } from "./settle";
 import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
@@ -109,11 +109,8 @@ export class Generation extends DurableObject<AppBindings> {
       this.#record = undefined;
     } else if (decision.action === "settle") {
       await this.#settle(record);
-    } else if (decision.action === "abandon") {
-      generationLog(this.env, record).warn("Generation abandoned: past its deadline, never sent", { fresh });
-      await this.#end({ outcome: "failed_before_send", error: abandoned() });
-    } else if (decision.action === "interrupt") {
-      const end = await interruptedEnd(this.env.IMAGES, record);
+    } else if (decision.action === "interrupt" || decision.action === "abandon") {
+      const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
       generationLog(this.env, record).warn(end.message, { phase: record.phase, fresh });
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
@@ -152,6 +149,7 @@ export class Generation extends DurableObject<AppBindings> {
   /** Persists a phase before its step; `sent` is synced and watched by the alarm. */
   async #enter(phase: Phase): Promise<void> {
     const record = this.#record as GenerationRecord;
+    if (record.phase === "ended") throw new Error("Ended by recovery"); // a stuck run woke late
     const now = Date.now();
     record.phase = phase;
     if (phase === "granted") {
@@ -186,8 +184,8 @@ export class Generation extends DurableObject<AppBindings> {
 
   /** Settles an ended record's guards; until that succeeds its alarm comes back every margin. */
   async #settle(record: GenerationRecord): Promise<void> {
-    const log = generationLog(this.env, record);
-    const done = await settlePending(this.env, this.#config()?.guard.prices ?? DEFAULT_PRICES, record, log);
+    const prices = this.#config()?.guard.prices ?? DEFAULT_PRICES;
+    const done = await settlePending(this.env, prices, record, generationLog(this.env, record));
     if (done) this.#save();
     const clock = this.#clock();
     await this.ctx.storage.setAlarm(done ? nextCheck(record, clock) : Date.now() + alarmMargin(clock.timeoutMs));

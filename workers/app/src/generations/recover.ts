@@ -2,6 +2,7 @@
  * What a generation's object does when it wakes without a run in memory: a fresh instance
  * (constructor) or an alarm. Pure, so each phase is unit-tested (test/unit/app/generations/).
  *
+ * - A run in this instance a whole timeout past its check is stuck: `interrupt` it too.
  * - `sent` or `storing` with no run in this instance: the instance that sent the call is gone (a
  *   pending call keeps its instance alive, and an object has one live instance), so the call's
  *   result is lost; it may have been billed, so it is never resent: `interrupt`. A `storing` run
@@ -64,7 +65,11 @@ export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fres
     return clock.now >= at ? { action: "expire" } : { action: "wait", alarmAt: at };
   }
   if (clock.running) {
-    // The run in memory ends itself (its own timeout); look again later in case it cannot.
+    // The run in memory ends itself (its own timeout); look again later in case it cannot. A run
+    // a whole timeout past its check is stuck (an R2 put ignores the deadline): interrupted.
+    if (clock.now >= nextCheck(record, clock) + clock.timeoutMs) {
+      return { action: record.phase === "sent" || record.phase === "storing" ? "interrupt" : "abandon" };
+    }
     return { action: "wait", alarmAt: Math.max(nextCheck(record, clock), clock.now + alarmMargin(clock.timeoutMs)) };
   }
   if (record.phase === "sent" || record.phase === "storing") {
@@ -82,12 +87,17 @@ function interrupted(): ApiError {
   );
 }
 
-/** The error of a generation that waited past its deadline with no run: nothing was sent. */
-export function abandoned(): ApiError {
-  return new ApiError(
+/** How a generation found past its deadline with no run, never sent, ends: failed, charged nothing, key released. */
+export function abandonedEnd() {
+  const error = new ApiError(
     "generation_interrupted",
     "The server restarted before this generation was sent; nothing was charged. It is not retried automatically: try again.",
   );
+  return {
+    result: { outcome: "failed_before_send" as const, error },
+    rule: ruleFor("failed_before_send"),
+    message: "Generation abandoned: past its deadline, never sent",
+  };
 }
 
 /** QUEUE_MAX_WAIT_S in ms; undefined when the queue's settings are wrong (the app then refuses new generations). */
