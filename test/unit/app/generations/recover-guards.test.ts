@@ -7,6 +7,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AppBindings } from "../../../../workers/app/src/env";
+import { newGenerationId } from "../../../../workers/app/src/generations/id";
 import type { Generation } from "../../../../workers/app/src/generations/object";
 import { nextCheck, recoveryFor } from "../../../../workers/app/src/generations/recover";
 import type { GenerationRecord } from "../../../../workers/app/src/generations/types";
@@ -83,6 +84,22 @@ describe("a queued record with no run", () => {
     expect(after.holds).not.toContain(holdId);
     expect(after.spent).toBeCloseTo(before.spent);
     expect(await keyIsFree(store)).toBe(true);
+  });
+});
+
+describe("create()", () => {
+  it("arms the alarm at once, while queued: a restart before `sent` is still watched", async () => {
+    const ns = env.TEST_GENERATIONS;
+    const id = newGenerationId();
+    const gen = ns.get(ns.idFromName(id));
+    await gen.create(id, "gpt-image-1", { ...queuedRecord().spec, idempotency: undefined, budget: undefined });
+    // TestGeneration's turn comes 300 ms late: the record is still queued here.
+    await runInDurableObject(gen, async (_o, state) => {
+      const record = state.storage.kv.get<GenerationRecord>("record");
+      expect(record?.phase).toBe("queued");
+      const alarm = await state.storage.getAlarm();
+      expect(alarm).toBeGreaterThan(record?.enqueued_at ?? Number.POSITIVE_INFINITY);
+    });
   });
 });
 
