@@ -127,8 +127,9 @@ function onEvent(job, { event, payload }) {
   if (event === "started") job.phase = payload?.status === "running" ? "running" : "queued";
   else if (event === "queued") job.phase = "queued";
   else if (event === "running" || event === "partial") job.phase = "running";
-  // Kept after every event, so a reload asks only for what came after it.
-  if (ownsRecord(job)) saveRunning(job);
+  // Kept after every event, so a reload asks only for what came after it; not the final one, so
+  // a reload in the moment before the record goes reads the end again rather than past it.
+  if (event !== "completed" && event !== "error" && ownsRecord(job)) saveRunning(job);
   if (job.quiet) {
     if (event === "started" && job.cancelStatus && !job.cancelAsked) askToCancel(job);
     return;
