@@ -10,6 +10,9 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // An object a unit test resets on purpose (TestGeneration.resetForTest) rejects its own
+    // pending promises with that reset; every other unhandled error still fails the run.
+    onUnhandledError: (error) => !String(error.message).includes("reset by the test"),
     projects: [
       {
         plugins: [
@@ -26,6 +29,7 @@ export default defineConfig({
                 IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
                 DISPATCH: { className: "TestDispatcher", useSQLite: true },
                 GENERATIONS: { className: "Generation", useSQLite: true },
+                TEST_GENERATIONS: { className: "TestGeneration", useSQLite: true },
               },
             },
           }),

@@ -3,6 +3,7 @@
  * workerd with `runInDurableObject`. Test subclasses read their clock offset and settings from
  * their own storage, so both survive an eviction like the state under test does.
  */
+import { Generation } from "../../workers/app/src/generations/object";
 import { Dispatcher } from "../../workers/app/src/queue/dispatcher";
 
 export { BudgetLedger, ClientLimiter, Generation, IdempotencyStore } from "../../workers/app/src/index";
@@ -24,6 +25,23 @@ export class TestDispatcher extends Dispatcher {
 
   protected override config(): QueueLimitsConfig {
     return { ...QUEUE_DEFAULTS, ...this.ctx.storage.kv.get<Partial<QueueLimitsConfig>>(TEST_CONFIG_KEY) };
+  }
+}
+
+/** A generation whose turn comes 300 ms late: long enough to reset its object while a client waits. */
+export class TestGeneration extends Generation {
+  #reset = false;
+
+  protected override async waitForTurn(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A reset instance's run never goes on: its storage is gone, as after a real reset.
+    if (this.#reset) await new Promise(() => {});
+  }
+
+  /** Resets this object as a deploy or a crash does: every in-flight call on it fails. */
+  async resetForTest(): Promise<void> {
+    this.#reset = true;
+    this.ctx.abort("reset by the test");
   }
 }
 
