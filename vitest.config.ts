@@ -10,9 +10,6 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    // An object a unit test resets on purpose (TestGeneration.resetForTest) rejects its own
-    // pending promises with that reset; every other unhandled error still fails the run.
-    onUnhandledError: (error) => !String(error.message).includes("reset by the test"),
     projects: [
       {
         plugins: [

@@ -28,20 +28,10 @@ export class TestDispatcher extends Dispatcher {
   }
 }
 
-/** A generation whose turn comes 300 ms late: long enough to reset its object while a client waits. */
+/** A generation whose turn comes 300 ms late, so a test can act while its run waits. */
 export class TestGeneration extends Generation {
-  #reset = false;
-
   protected override async waitForTurn(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    // A reset instance's run never goes on: its storage is gone, as after a real reset.
-    if (this.#reset) await new Promise(() => {});
-  }
-
-  /** Resets this object as a deploy or a crash does: every in-flight call on it fails. */
-  async resetForTest(): Promise<void> {
-    this.#reset = true;
-    this.ctx.abort("reset by the test");
   }
 }
 
