@@ -1,15 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { type AppConfig, DEFAULTS, getConfig, loadConfig } from "../config";
 import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
+import type { ApiError } from "../errors";
 import { DEFAULT_PRICES } from "../guard/pricing";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
 import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
-import { interruptedEnd, nextCheck, recoveryFor, timingOf } from "./recover";
-import { generationLog, type RunResult, runGeneration } from "./run";
-import { settleGuards } from "./settle";
+import { abandonedEnd, alarmMargin, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
+import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
+import { releaseKey, settlePending } from "./settle";
 import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
 
 const RECORD = "record";
@@ -45,7 +45,8 @@ export class Generation extends DurableObject<AppBindings> {
     if (!this.#record) {
       this.#record = newRecord(id, model, spec, Date.now());
       this.#save();
-      // No alarm yet: until `sent` nothing can be lost, and whoever reads it next resumes it.
+      // Watched from the start: after a restart before `sent`, the alarm resumes or abandons it.
+      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
       this.#start();
     }
@@ -93,7 +94,7 @@ export class Generation extends DurableObject<AppBindings> {
   }
 
   #clock() {
-    return timingOf(this.#config());
+    return timingOf(this.#config(), queueWaitOf(this.env));
   }
 
   #save(): void {
@@ -105,10 +106,13 @@ export class Generation extends DurableObject<AppBindings> {
     if (!record) return;
     const decision = recoveryFor(record, { ...this.#clock(), now: Date.now(), running: this.#running }, fresh);
     if (decision.action === "expire") {
+      await releaseKey(this.env, record);
       await this.ctx.storage.deleteAll();
       this.#record = undefined;
-    } else if (decision.action === "interrupt") {
-      const end = await interruptedEnd(this.env.IMAGES, record);
+    } else if (decision.action === "settle") {
+      await this.#settle(record);
+    } else if (decision.action === "interrupt" || decision.action === "abandon") {
+      const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
       generationLog(this.env, record).warn(end.message, { phase: record.phase, fresh });
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
@@ -137,13 +141,7 @@ export class Generation extends DurableObject<AppBindings> {
         preview: (p) => this.#fanout.publish(this.#events.preview(p)),
       });
     } catch (err) {
-      // runGeneration never throws; this is the settings (config_error) or a bug, before or after sending.
-      const sent = this.#record?.phase === "sent" || this.#record?.phase === "storing";
-      const error = err instanceof ApiError ? err : new ApiError("internal_error", "The generation failed.");
-      result = { outcome: sent ? "failed_after_send" : "failed_before_send", error };
-      generationLog(this.env, this.#record as GenerationRecord).error("Generation failed unexpectedly", {
-        error: err instanceof Error ? err.name : "unknown",
-      });
+      result = unexpectedFailure(this.env, this.#record as GenerationRecord, err);
     }
     if (result.route && this.#record) this.#record.route = result.route;
     this.#running = false;
@@ -153,6 +151,7 @@ export class Generation extends DurableObject<AppBindings> {
   /** Persists a phase before its step; `sent` is synced and watched by the alarm. */
   async #enter(phase: Phase): Promise<void> {
     const record = this.#record as GenerationRecord;
+    if (record.phase === "ended") throw new Error("Ended by recovery"); // a stuck run woke late
     const now = Date.now();
     record.phase = phase;
     if (phase === "granted") {
@@ -174,15 +173,8 @@ export class Generation extends DurableObject<AppBindings> {
     const record = this.#record;
     if (!record || record.phase === "ended") return;
     endRecord(record, rule, "answer" in result ? { answer: result.answer } : { error: result.error });
-    this.#save();
-    await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));
-    const log = generationLog(this.env, record);
-    try {
-      // Before the end is told: a client retrying with the same key must find it released.
-      await settleGuards(this.env, this.#config()?.guard.prices ?? DEFAULT_PRICES, record, rule, log);
-    } catch (err) {
-      log.error("Settling a generation's guards failed", { error: err instanceof Error ? err.name : "unknown" });
-    }
+    this.#save(); // with `settle`: a crash before the settle is done is finished by recovery
+    await this.#settle(record); // before the end is told: a retry with the key must find it released
     const ok = record.status === "succeeded";
     this.#fanout.publish(
       this.#events.append(ok ? "completed" : "error", ok ? answerOf(record) : { error: record.error }),
@@ -190,6 +182,15 @@ export class Generation extends DurableObject<AppBindings> {
     this.#fanout.closeAll();
     const final = this.#result() as WaitResult;
     for (const resolve of this.#waiters.splice(0)) resolve(final);
+  }
+
+  /** Settles an ended record's guards; until that succeeds its alarm comes back every margin. */
+  async #settle(record: GenerationRecord): Promise<void> {
+    const prices = this.#config()?.guard.prices ?? DEFAULT_PRICES;
+    const done = await settlePending(this.env, prices, record, generationLog(this.env, record));
+    if (done) this.#save();
+    const clock = this.#clock();
+    await this.ctx.storage.setAlarm(done ? nextCheck(record, clock) : Date.now() + alarmMargin(clock.timeoutMs));
   }
 
   /** The ended generation as wait() gives it; undefined while it runs; null when unknown. */
