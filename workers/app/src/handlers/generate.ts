@@ -61,6 +61,8 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
       // A JSON client: create and wait in one round trip.
       if (!streaming && !respondAsync(c)) return answerWith(c, id, await generation.createAndWait(id, job.model, spec));
       ({ status } = await generation.create(id, job.model, spec));
+      // Ended at once (queue_full): the POST answers the error, whatever the client asked for.
+      if (status === "failed") return answerWith(c, id, await generation.wait());
     } catch (err) {
       // Broken before the object had the generation: free the guards. After: wait for its end.
       if ((await generation.view().catch(() => null)) !== null) return waitAnswer(c, generation, id);
