@@ -61,6 +61,16 @@ const RAISE_AFTER_MS = 10 * 60_000;
 /** A first guess at a generation's duration until one is measured. */
 const DEFAULT_CALL_MS = 30_000;
 
+/**
+ * How long a call counts in the window: the window and a guard of a twentieth of it (at most
+ * 1 s). A call is counted from its grant, OpenAI counts it from its arrival a little later; without
+ * the guard a call granted as the window slides could arrive while OpenAI still counts the old
+ * one, and get the 429 the queue exists to avoid.
+ */
+export function heldMs(cfg: QueueLimitsConfig): number {
+  return cfg.windowMs + Math.min(1000, Math.round(cfg.windowMs / 20));
+}
+
 /** Fresh state: nothing sent, no limit learned, no block. */
 export function newLimits(now: number): LimitsState {
   const meanCallMs = DEFAULT_CALL_MS;
@@ -74,7 +84,7 @@ export function currentLimit(s: LimitsState, cfg: QueueLimitsConfig): number | n
 
 /** Images sent within the trailing window, in flight or answered (429'd calls are not kept). */
 export function windowImages(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+  return s.sent.reduce((sum, c) => (c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
 }
 
 /**
@@ -148,7 +158,7 @@ export function recordOutcome(
 
 /** When capacity may next grow on its own (block ends, window slides): the dispatcher's alarm. */
 export function wakeAt(s: LimitsState, cfg: QueueLimitsConfig, now: number): number | null {
-  const times = s.sent.filter((c) => c.at > now - cfg.windowMs).map((c) => c.at + cfg.windowMs);
+  const times = s.sent.filter((c) => c.at > now - heldMs(cfg)).map((c) => c.at + heldMs(cfg));
   if (s.blockedUntil > now) times.push(s.blockedUntil);
   return times.length ? Math.min(...times) : null;
 }
@@ -189,10 +199,10 @@ export function admit(
 
 /** Images sent within the window that have succeeded. */
 function succeeded(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
 }
 
 /** Forgets answered calls that left the window; calls in flight stay (they hold concurrency). */
 function prune(s: LimitsState, cfg: QueueLimitsConfig, now: number): void {
-  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - cfg.windowMs);
+  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - heldMs(cfg));
 }
