@@ -92,7 +92,7 @@ describe("with OPENAI_IMAGES_PER_MINUTE set to the limit", () => {
     for (let i = 0; i < 3; i++) expect((await generate(stack, { prompt: `fill ${i}` }, async)).status).toBe(202);
     const queued: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const key = i === 0 ? { "idempotency-key": "queued-then-cancelled" } : {};
+      const key: Record<string, string> = i === 0 ? { "idempotency-key": "queued-then-cancelled" } : {};
       const res = await generate(stack, { prompt: `queued ${i}` }, { ...async, ...key, ...ip(120 + i) });
       expect(res.status).toBe(202);
       const body = (await res.json()) as { id: string; status: string };
