@@ -3,6 +3,9 @@
  * limit played by the stand-in (3 images per 3 s, 429 with retry-after past it) and the app's
  * window shortened to match (QUEUE_WINDOW_S=3). A crowd gets its images, not errors.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectError, generate } from "../helpers/api.ts";
 import { type ReadEvent, sseReader } from "../helpers/sse.ts";
@@ -142,4 +145,79 @@ describe("with OPENAI_IMAGES_PER_MINUTE set to the limit", () => {
       await sleep(50);
     await expectError(await stack.app(`/api/generations/${filled.id}`, { method: "DELETE" }), 409, "not_cancellable");
   }, 45_000);
+});
+
+describe("a restart mid-queue (a deploy, a crash)", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the queue resumes in order: a reader wakes each waiting generation, which asks for its turn again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-restart-"));
+    dirs.push(dir);
+    const options = {
+      persistDir: dir,
+      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
+      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
+    };
+    const first = await startStack(options);
+    const ids: string[] = [];
+    try {
+      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(150 + i) });
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+      expect(promptsCalled(first)).toEqual(["first"]);
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack(options);
+    try {
+      // What a client sees: its stream broke with the restart; read again, the generation is
+      // still queued in its place, then runs. Nothing is lost and nothing jumps the line.
+      const view = (await (await second.app(`/api/generations/${ids[1]}`)).json()) as Record<string, unknown>;
+      expect(view).toMatchObject({ status: "queued", queue: { position: 1 } });
+      const watched = await second.app(`/api/generations/${ids[3]}/events`);
+      await second.app(`/api/generations/${ids[2]}`);
+      const events = await sseReader(watched).rest();
+      expect(events.map((e) => e.event)).toContain("queued");
+      expect(events.at(-1)?.event).toBe("completed");
+      for (const id of ids.slice(1)) {
+        const ended = (await (await second.app(`/api/generations/${id}`)).json()) as { status: string };
+        expect(ended.status).toBe("succeeded");
+      }
+      expect(promptsCalled(second)).toEqual(["second", "third", "fourth"]);
+      expect(second.standIn.rateLimited).toBe(0);
+    } finally {
+      await second.stop();
+    }
+  }, 45_000);
+});
+
+describe("QUEUE_MAX_WAIT_S", () => {
+  it("a generation that waited longer ends 503 queue_timeout, never sent, nothing held", async () => {
+    const stack = await startStack({
+      standIn: { imagesPerWindow: LIMIT },
+      appVars: { QUEUE_WINDOW_S: "3", OPENAI_IMAGES_PER_MINUTE: "1", QUEUE_MAX_WAIT_S: "1", DAILY_BUDGET_USD: "1" },
+    });
+    try {
+      expect((await generate(stack, { prompt: "in time" }, ip(160))).status).toBe(200);
+      const started = Date.now();
+      await expectError(await generate(stack, { prompt: "too late" }, ip(161)), 503, "queue_timeout");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(promptsCalled(stack)).toEqual(["in time"]);
+      // Its hold was settled at 0: the day's spending is what the call that ran was charged.
+      const charged = [...stack.logs.join("\n").matchAll(/"spent_usd":([\d.]+)/g)].map((m) => Number(m[1]));
+      expect(charged).toHaveLength(1);
+      const ns = await stack.mf.getDurableObjectNamespace("BUDGET", "image-app");
+      const ledger = ns.get(ns.idFromName("global")) as unknown as {
+        settle(id: string, cost: number): Promise<{ spent: number }>;
+      };
+      expect((await ledger.settle("no-such-hold", 0)).spent).toBeCloseTo(charged[0] ?? -1, 6);
+    } finally {
+      await stack.stop();
+    }
+  }, 30_000);
 });
