@@ -124,4 +124,25 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
     await res.arrayBuffer();
   });
+
+  it("another site's page can use the durable API: Prefer and Last-Event-ID allowed, the id and Location readable", async () => {
+    const pre = await stack.app("/api/generate/image", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://shop.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, prefer, idempotency-key",
+      },
+    });
+    expect(pre.status).toBe(204);
+    const allowed = (pre.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+    for (const header of ["prefer", "last-event-id", "idempotency-key"]) expect(allowed).toContain(header);
+    expect(pre.headers.get("access-control-allow-methods")).toContain("DELETE");
+
+    const res = await generate(stack, { prompt: "a cat" }, { origin: "https://shop.example", prefer: "respond-async" });
+    expect(res.status).toBe(202);
+    const exposed = (res.headers.get("access-control-expose-headers") ?? "").toLowerCase();
+    for (const header of ["x-generation-id", "location", "retry-after"]) expect(exposed).toContain(header);
+    await res.arrayBuffer();
+  });
 });

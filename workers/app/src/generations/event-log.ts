@@ -102,7 +102,7 @@ export function replayFrom(events: readonly LogEvent[], ephemeral: EphemeralStat
   return [...out, ...current.filter((e) => e.id !== seen)];
 }
 
-/** A preview as the page shows it (upstream/read-answer.ts `PartialImage`). */
+/** A preview as the page shows it (openai-answer/read-answer.ts `PartialImage`). */
 export interface Preview {
   index: number;
   url: string;

@@ -152,8 +152,8 @@ export const NO_ANSWER_STATUSES: readonly number[] = [502, 504, 524];
 
 /**
  * Which failure outcome a failed run is. `sent`: whether the call may have left (false only when
- * egress proved it did not, its NotSentError). `answerStatus`: the status of an error answer, if
- * one came back. Mirrors the `mayBeBilled` rule of generate/handler.ts.
+ * egress proved it did not: an EgressFailure whose mayBeBilled is false). `answerStatus`: the status of an error answer, if
+ * one came back. Mirrors the `mayBeBilled` rule of generate/run.ts.
  */
 export function failureOutcome(failure: { sent: boolean; answerStatus?: number }): Outcome {
   if (!failure.sent) return "failed_before_send";

@@ -22,9 +22,11 @@ function originAllowed(c: Context<AppEnv>, origin: string): boolean {
 export function apiCors(): MiddlewareHandler<AppEnv> {
   const corsMiddleware = cors({
     origin: (origin, c) => (originAllowed(c as Context<AppEnv>, origin) ? origin : null),
-    allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-Id"],
-    exposeHeaders: ["X-Request-Id", "Retry-After"],
+    // The durable API from another site's page: Prefer (respond-async), Last-Event-ID (resume),
+    // DELETE (cancel), and the generation's id and Location readable.
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-Id", "Prefer", "Last-Event-ID"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "X-Generation-Id", "Location", "Preference-Applied"],
     maxAge: 600,
   });
   return async function apiCors(c, next) {
