@@ -3,7 +3,7 @@ import { type AppConfig, DEFAULTS, getConfig, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { DEFAULT_PRICES } from "../guard/pricing";
-import type { AcquireResult, EnterResult } from "../queue/dispatcher";
+import type { EnterResult } from "../queue/dispatcher";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
@@ -13,12 +13,12 @@ import { interruptedEnd, nextCheck, recoveryFor, timingOf } from "./recover";
 import { generationLog, type RunResult, runGeneration } from "./run";
 import { settleGuards } from "./settle";
 import {
+  awaitTurn,
   cancelledError,
-  imagesOf,
+  firstTurn,
   queueOf,
-  rateLimited,
   rateLimitHeaders,
-  releaseOutcome,
+  reportCall,
   retried,
   type TurnEnd,
   turnEnd,
@@ -66,9 +66,8 @@ export class Generation extends DurableObject<AppBindings> {
       this.#record = record;
       this.#save();
       this.#fanout.publish(this.#events.append("started", durableEvents(record)[0]?.data));
-      const dispatcher = queueOf(this.env);
       // A broken enter leaves the first turn to the run's own acquire (with its retries).
-      const first = await retried(() => dispatcher.enter(id, spec.client, imagesOf(record))).catch(() => undefined);
+      const first = await firstTurn(this.env, record);
       const end = first && turnEnd(first);
       if (end) {
         await this.#end(end);
@@ -116,8 +115,9 @@ export class Generation extends DurableObject<AppBindings> {
     if (!record) return null;
     if (record.status !== "queued") return "not_cancellable";
     const left = await retried(() => queueOf(this.env).cancel(record.id));
-    // Not in the queue: its turn came meanwhile (or it has just ended).
-    if (!left || record.phase === "ended") return record.phase === "ended" ? toView(record) : "not_cancellable";
+    // Not in the queue: its turn came meanwhile (or it expired).
+    if (!left) return "not_cancellable";
+    // The run, told `cancelled` by its acquire, may have ended it already: that end is this one.
     await this.#end({ outcome: "cancelled", error: cancelledError() });
     return toView(record);
   }
@@ -126,7 +126,7 @@ export class Generation extends DurableObject<AppBindings> {
   override async fetch(request: Request): Promise<Response> {
     if (!this.#record || new URL(request.url).pathname !== "/events") return new Response(null, { status: 404 });
     const body = this.#fanout.subscribe(request.headers.get("last-event-id"));
-    this.#queue().start(true);
+    if (this.#record.status === "queued") this.#queue().start(true);
     return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   }
 
@@ -139,15 +139,9 @@ export class Generation extends DurableObject<AppBindings> {
    * or with how its wait ended (expired, cancelled, full). Status `queued` meanwhile.
    */
   protected async waitForTurn(): Promise<TurnEnd | undefined> {
-    const record = this.#record as GenerationRecord;
-    let answer: EnterResult | AcquireResult | undefined = this.#turn;
+    const first = this.#turn;
     this.#turn = undefined;
-    if (!answer || "queued" in answer) {
-      const dispatcher = queueOf(this.env);
-      const ended = () => record.phase === "ended";
-      answer = await retried(() => dispatcher.acquire(record.id, record.spec.client, imagesOf(record)), ended);
-    }
-    return turnEnd(answer);
+    return awaitTurn(this.env, this.#record as GenerationRecord, first);
   }
 
   /** The queue watch, made on first use (a generation granted at once never needs one). */
@@ -244,18 +238,13 @@ export class Generation extends DurableObject<AppBindings> {
    */
   async #release(result: RunResult, answer: UpstreamAnswer | undefined): Promise<boolean> {
     const record = this.#record as GenerationRecord;
-    const dispatcher = queueOf(this.env);
-    const released = await retried(() => dispatcher.release(record.id, releaseOutcome(result, answer))).catch(() => {
-      // A release never heard is taken back by the dispatcher after a while (STALE_GRANT_MS).
-      generationLog(this.env, record).warn("The queue did not hear how the call went");
-      return { released: true as const };
-    });
-    if (!rateLimited(result, answer) || !("requeued" in released)) return false;
+    const log = generationLog(this.env, record);
+    if (!(await reportCall(this.env, record, result, answer, log))) return false;
     record.phase = "queued";
     record.status = "queued";
     this.#save();
     await this.ctx.storage.sync();
-    generationLog(this.env, record).info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
+    log.info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
     this.#queue().reset();
     this.#queue().start(true);
     return true;

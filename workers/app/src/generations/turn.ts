@@ -5,6 +5,7 @@
  * the object's I/O.
  */
 
+import type { Logger } from "../../../shared/log";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { type AcquireResult, dispatcherOf, type EnterResult, type ReleaseOutcome } from "../queue/dispatcher";
@@ -107,4 +108,47 @@ export function releaseOutcome(result: RunResult, answer: UpstreamAnswer | undef
       ? "insufficient_quota"
       : null;
   return { kind: "failed", status: answer.status, code, headers: answer.headers };
+}
+
+/** The first ask, from `create`: the answer, or undefined when the dispatcher could not be asked. */
+export function firstTurn(env: AppBindings, record: GenerationRecord): Promise<EnterResult | undefined> {
+  return retried(() => queueOf(env).enter(record.id, record.spec.client, imagesOf(record))).catch(() => undefined);
+}
+
+/**
+ * Waits for the turn (`acquire`) unless `first` already settled it: undefined when the generation
+ * may send, else how its wait ended. Not retried once the generation ended (a cancel).
+ */
+export async function awaitTurn(
+  env: AppBindings,
+  record: GenerationRecord,
+  first: EnterResult | undefined,
+): Promise<TurnEnd | undefined> {
+  let answer: EnterResult | AcquireResult | undefined = first;
+  if (!answer || "queued" in answer) {
+    const dispatcher = queueOf(env);
+    const ended = () => record.phase === "ended";
+    answer = await retried(() => dispatcher.acquire(record.id, record.spec.client, imagesOf(record)), ended);
+  }
+  return turnEnd(answer);
+}
+
+/**
+ * Reports a granted call to the dispatcher. True when OpenAI's rate-limit 429 sent it back to
+ * the queue (the generation then waits again); a report never heard is taken back by the
+ * dispatcher after a while (STALE_GRANT_MS), so it is logged, not fatal.
+ */
+export async function reportCall(
+  env: AppBindings,
+  record: GenerationRecord,
+  result: RunResult,
+  answer: UpstreamAnswer | undefined,
+  log: Logger,
+): Promise<boolean> {
+  const dispatcher = queueOf(env);
+  const released = await retried(() => dispatcher.release(record.id, releaseOutcome(result, answer))).catch(() => {
+    log.warn("The queue did not hear how the call went");
+    return { released: true as const };
+  });
+  return rateLimited(result, answer) && "requeued" in released;
 }
