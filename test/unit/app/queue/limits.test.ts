@@ -150,6 +150,19 @@ describe("limits: learning from 429s", () => {
     expect(s.safe).toBe(2);
   });
 
+  it("the probe goes on after a failed call (not a 429) instead of stalling for a window", () => {
+    const c = cfg({ windowMs: 5000 });
+    const s = newLimits(T0);
+    recordGrant(s, "a", 1, T0);
+    expect(grantCapacity(s, c, T0 + 10)).toBe(0);
+    recordOutcome(s, "a", { kind: "failed", status: 500 }, c, T0 + 1000);
+    expect(s.safe).toBe(0);
+    // Nothing in flight: one more call may go, and only one.
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(Number.POSITIVE_INFINITY);
+    recordGrant(s, "b", 1, T0 + 1000);
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(0);
+  });
+
   it("a learned limit rises with what is seen to succeed, and by one after 10 quiet minutes at the limit", () => {
     const c = cfg();
     const s = newLimits(T0);

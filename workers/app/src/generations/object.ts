@@ -179,7 +179,10 @@ export class Generation extends DurableObject<AppBindings> {
       this.#record = undefined;
     } else if (decision.action === "interrupt") {
       const end = await interruptedEnd(this.env.IMAGES, record);
-      generationLog(this.env, record).warn(end.message, { phase: record.phase, fresh });
+      const log = generationLog(this.env, record);
+      log.warn(end.message, { phase: record.phase, fresh });
+      // The run that would have reported its call is gone: the queue frees its grant now.
+      await reportCall(this.env, record, end.result, undefined, log);
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
       this.#start();

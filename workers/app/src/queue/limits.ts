@@ -102,7 +102,9 @@ export function grantCapacity(s: LimitsState, cfg: QueueLimitsConfig, now: numbe
   if (used === 0) return Number.POSITIVE_INFINITY;
   const limit = currentLimit(s, cfg);
   if (limit !== null) return Math.max(0, limit - used);
-  return used <= s.safe ? Number.POSITIVE_INFINITY : 0;
+  // Probing: up to the known-good level, or one call when none is in flight (the last one ended
+  // without a 429; a failure says nothing about the limit and must not stall the queue a window).
+  return used <= s.safe || inflight === 0 ? Number.POSITIVE_INFINITY : 0;
 }
 
 /** Counts a granted call in the window (call right after `nextGrant` returned it). */
