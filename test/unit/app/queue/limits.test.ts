@@ -76,6 +76,15 @@ describe("limits: the window", () => {
 });
 
 describe("limits: learning from 429s", () => {
+  it("a 429 asking for a longer wait than QUEUE_MAX_WAIT_S is not requeued and blocks nothing", () => {
+    const c = cfg({ maxWaitS: 300 });
+    const s = newLimits(T0);
+    call(s, c, "a", T0).answer(done);
+    expect(call(s, c, "b", T0 + 100).answer(rateLimited({ "retry-after": "3600" }), 100)).toEqual({ requeue: false });
+    expect(s.blockedUntil).toBe(0);
+    expect(s.learned).toBeNull(); // a day's limit says nothing about the minute's
+  });
+
   it("a rate-limit 429 blocks for retry-after-ms, learns the images that succeeded, and asks to requeue", () => {
     const c = cfg();
     const s = newLimits(T0);
@@ -122,6 +131,11 @@ describe("limits: learning from 429s", () => {
     expect(call(s, c, "e", T0).answer({ kind: "failed", status: 500 })).toEqual({ requeue: false });
     expect(s.learned).toBeNull();
     expect(s.blockedUntil).toBe(0);
+    // OpenAI answered both with an error: no image was made, nothing stays in the window.
+    expect(s.sent).toEqual([]);
+    // A gateway's 502/504/524 or no answer at all: the call may have made its images; it counts.
+    call(s, c, "g", T0).answer({ kind: "failed", status: 502 });
+    call(s, c, "t", T0).answer({ kind: "failed" });
     expect(s.sent.map((x) => x.state)).toEqual(["failed", "failed"]);
   });
 

@@ -36,6 +36,9 @@ export interface DispatcherRpc {
 /** The deployment's dispatcher (queue/dispatcher.ts `dispatcherOf`), typed for generations. */
 export const queueOf = (env: AppBindings): DispatcherRpc => dispatcherOf(env) as unknown as DispatcherRpc;
 
+/** Turns (grants) a generation rate-limited by OpenAI gets at most: three calls, as egress's retries were. */
+export const MAX_TURNS = 3;
+
 /** Images the generation asks for: what the dispatcher counts against the window. */
 export const imagesOf = (record: GenerationRecord): number => record.spec.request.n ?? 1;
 
@@ -135,7 +138,7 @@ export async function awaitTurn(
 
 /**
  * Reports a granted call to the dispatcher. True when OpenAI's rate-limit 429 sent it back to
- * the queue (the generation then waits again); a report never heard is taken back by the
+ * the queue (the generation then waits again), at most MAX_TURNS - 1 times; a report never heard is taken back by the
  * dispatcher after a while (STALE_GRANT_MS), so it is logged, not fatal.
  */
 export async function reportCall(
@@ -150,5 +153,11 @@ export async function reportCall(
     log.warn("The queue did not hear how the call went");
     return { released: true as const };
   });
-  return rateLimited(result, answer) && "requeued" in released;
+  if (!rateLimited(result, answer) || !("requeued" in released)) return false;
+  if (record.grants < MAX_TURNS) return true;
+  // Refused every turn (a limit the queue does not see, e.g. the key shared elsewhere): the
+  // client gets OpenAI's 429, as egress gave it before the queue, after as many calls.
+  await retried(() => dispatcher.cancel(record.id)).catch(() => false);
+  log.warn("Rate limited by OpenAI on every turn: not queued again", { grants: record.grants });
+  return false;
 }

@@ -54,6 +54,8 @@ export type CallOutcome =
   | { kind: "done"; headers?: Headers }
   | { kind: "failed"; status?: number; code?: string | null; headers?: Headers };
 
+/** Gateway statuses with no answer from OpenAI behind them: the call may have made its images. */
+const NO_IMAGE_UNKNOWN: readonly number[] = [502, 504, 524];
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
 /** A learned limit is tried one higher after this long without a 429 under load. */
@@ -115,8 +117,8 @@ export function recordGrant(s: LimitsState, gen: string, images: number, now: nu
 
 /**
  * Learns from a granted call's answer. Returns `requeue: true` for a rate-limit 429 (never
- * `insufficient_quota`, which waiting does not fix): nothing was billed, and the generation goes
- * back to the head of its client's line (`requeueAtHead`).
+ * `insufficient_quota`, which waiting does not fix) whose wait fits in QUEUE_MAX_WAIT_S: nothing
+ * was billed, and the generation goes back to the head of its client's line (`requeueAtHead`).
  */
 export function recordOutcome(
   s: LimitsState,
@@ -133,13 +135,21 @@ export function recordOutcome(
     // OpenAI did not take the call: it leaves the window and is counted again when resent.
     if (call) s.sent.splice(s.sent.indexOf(call), 1);
     const hinted = outcome.headers ? retryAfterMs(outcome.headers, now) : undefined;
-    s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
-    s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
+    // A wait longer than anyone may queue (an absurd hint, a day's limit) is not the per-minute
+    // limit: that generation gets OpenAI's answer and its Retry-After; nothing is learned from it.
+    if (hinted !== undefined && hinted > cfg.maxWaitS * 1000) return { requeue: false };
     s.learned = Math.max(1, succeeded(s, cfg, now));
     s.quietSince = now;
+    s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
+    s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
     return { requeue: true };
   }
   if (!call) return { requeue: false };
+  if (outcome.kind === "failed" && outcome.status !== undefined && !NO_IMAGE_UNKNOWN.includes(outcome.status)) {
+    // OpenAI answered with an error (a 400, a region block, a 500): no image was made to count.
+    s.sent.splice(s.sent.indexOf(call), 1);
+    return { requeue: false };
+  }
   call.state = outcome.kind === "done" ? "ok" : "failed";
   s.meanCallMs = Math.round(s.meanCallMs * 0.8 + Math.max(0, now - call.at) * 0.2);
   if (outcome.kind === "done") {
