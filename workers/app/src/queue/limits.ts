@@ -145,7 +145,8 @@ export function recordOutcome(
     return { requeue: true };
   }
   if (!call) return { requeue: false };
-  if (outcome.kind === "failed" && outcome.status !== undefined && !NO_IMAGE_UNKNOWN.includes(outcome.status)) {
+  const status = outcome.kind === "failed" ? (outcome.status ?? 0) : 0;
+  if (status >= 400 && !NO_IMAGE_UNKNOWN.includes(status)) {
     // OpenAI answered with an error (a 400, a region block, a 500): no image was made to count.
     s.sent.splice(s.sent.indexOf(call), 1);
     return { requeue: false };
