@@ -56,9 +56,12 @@ describe("the page's state in words", () => {
 
   it.each(Object.keys(STRINGS))("%s has words for every state the page shows", (lang) => {
     const states = ["working", "waiting", "queued", "queuedNoEta", "reconnecting", "resuming", "done", "doneFewer"];
-    for (const key of [...states, "fewer", "cancelled"]) {
+    for (const key of [...states, "fewer", "cancelled", "cancelKept"]) {
       expect(typeof STRINGS[lang]?.[key], `${lang}: ${key}`).toBe("string");
     }
     expect(shown(lang, ["doneFewer", { time: "0:12", got: 2, n: 3 }])).toMatch(/0:12.*2.*3/);
+    // The page's own error for a follow that gave up: what happened and what to do.
+    const unreachable = (STRINGS[lang]?.errors as Record<string, unknown>)?.unreachable;
+    expect(Array.isArray(unreachable) && unreachable.length === 2, `${lang}: unreachable`).toBe(true);
   });
 });

@@ -5,7 +5,9 @@ import { readEvents } from "./sse.js";
  * - `{ answer }`: the generation succeeded (the synchronous answer's JSON);
  * - `{ error }`: it failed, or the server refused it (the API's error envelope, as the page shows it);
  * - `{ broken: true }`: the connection failed or ended before the last event (a lost network, an
- *   abort, a restarting server); the generation goes on on the server, so the caller reconnects;
+ *   abort, a restarting server); the generation goes on on the server, so the caller reconnects.
+ *   From startGeneration, also for an answer worth sending again with the same key: then with
+ *   its `error` (shown if the tries run out) and `tries` (at most) or `retryAfter` (seconds);
  * - `{ gone: true }` (followGeneration only): the server does not know the id (expired, or never).
  * Every event read is passed to `onEvent({ event, id, payload })` as it comes; `onOpen()` is
  * called when a stream of events opens, `onActivity()` for every chunk of it (keep-alives too).
@@ -29,8 +31,21 @@ export async function startGeneration(body, { key, signal, ...handlers }) {
     return { broken: true };
   }
   if (res.status >= 500 && !isJson(res)) return { broken: true };
-  return readAnswer(res, handlers);
+  const outcome = await readAnswer(res, handlers);
+  // Sent again with the same key, the request joins its generation, so these are safe to retry:
+  // a server error before any event (the generation may exist; one that says when to come back
+  // is shown instead), and a join that came before the
+  // first request's record (request_in_progress, with Retry-After).
+  if (outcome.error && res.status >= 500 && !outcome.error.retryAfter)
+    return { broken: true, error: outcome.error, tries: SERVER_ERROR_TRIES };
+  if (outcome.error?.code === "request_in_progress") {
+    return { broken: true, error: outcome.error, retryAfter: outcome.error.retryAfter ?? 1 };
+  }
+  return outcome;
 }
+
+/** How many times a server error answering the request is tried in all, before it is shown. */
+export const SERVER_ERROR_TRIES = 3;
 
 /** GET /api/generations/{id}/events from `lastEventId` on (replay, then live). */
 export async function followGeneration(id, lastEventId, { signal, ...handlers }) {
@@ -50,9 +65,19 @@ export async function followGeneration(id, lastEventId, { signal, ...handlers })
   return readAnswer(res, handlers);
 }
 
-/** Best effort: a queued generation is dropped at no cost; a running one finishes anyway (paid). */
-export function cancelGeneration(id) {
-  fetch(`/api/generations/${encodeURIComponent(id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+/**
+ * DELETE /api/generations/{id}: a queued generation is dropped at no cost (200); a running or
+ * ended one cannot be (409 not_cancellable: it is paid and finishes). Resolves to the status, or
+ * undefined when the server could not be reached; never rejects.
+ */
+export async function cancelGeneration(id) {
+  try {
+    const res = await fetch(`/api/generations/${encodeURIComponent(id)}`, { method: "DELETE", keepalive: true });
+    await res.body?.cancel();
+    return res.status;
+  } catch {
+    return undefined;
+  }
 }
 
 function isJson(res) {

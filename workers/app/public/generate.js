@@ -6,7 +6,7 @@
 import { cancelGeneration } from "./api.js";
 import { elapsed, setBusy } from "./busy.js";
 import { requestBody } from "./choices.js";
-import { clearRunning, durablePart, loadRunning, saveRunning } from "./generation.js";
+import { clearRunning, durablePart, loadRunning, ownsRecord, saveRunning } from "./generation.js";
 import { addToHistory, ownImageUrl } from "./history.js";
 import { els, state } from "./page.js";
 import { followToEnd } from "./reconnect.js";
@@ -27,37 +27,57 @@ export function generate() {
   }
   renderError();
   const body = requestBody(prompt);
-  run({ body, key: newKey(), prompt, n: body.n ?? 1, startedAt: Date.now() }, "working");
+  const job = { body, key: newKey(), prompt, n: body.n ?? 1, startedAt: Date.now() };
+  // Before the request leaves: a reload before `started` sends it again with the same key.
+  saveRunning(job);
+  run(job, "working");
 }
 
 /** On load: the generation an earlier page was waiting for, read on from where it was left. */
 export function resumeStored() {
   const record = loadRunning();
   if (!record || state.job) return;
+  const job = { ...record, lastEventId: durablePart(record.lastEventId) };
+  if (job.quiet) return follow(job);
   els.prompt.value = record.prompt;
-  run({ ...record, lastEventId: durablePart(record.lastEventId) }, "resuming");
+  run(job, "resuming");
 }
 
-/** Stops waiting; a queued generation is also cancelled on the server (a running one is paid). */
+/**
+ * Cancel: the page stops waiting at once. A queued generation is cancelled on the server (free);
+ * a running one is paid and finishes anyway, so it is followed quietly and its images go to the
+ * history. Before `started` the page cannot tell which it is: it asks once the id arrives.
+ */
 export function cancel() {
   const job = state.job;
   if (!job) return;
-  job.follower.stop();
-  if (job.id) cancelGeneration(job.id);
+  job.quiet = true;
+  state.job = undefined;
+  state.partial = undefined;
+  setBusy(false);
+  renderPartial();
+  if (ownsRecord(job)) saveRunning(job);
+  if (job.phase === "running") return setStatus("cancelKept");
+  setStatus("cancelled");
+  job.cancelStatus = state.status;
+  if (job.id) askToCancel(job);
+}
+
+async function askToCancel(job) {
+  job.cancelAsked = true;
+  const status = await cancelGeneration(job.id);
+  if (status === 200) return job.follower.stop();
+  // Running or ended (409), a server without DELETE (405), unreachable: it goes on, followed
+  // quietly. Unknown (404): the follower finds that out itself.
+  if (status !== 404 && state.status === job.cancelStatus) setStatus("cancelKept");
 }
 
 async function run(job, status) {
   state.job = job;
   setBusy(true, job.startedAt);
   setStatus(status);
-  job.onEvent = (event) => onEvent(job, event);
-  job.onOpen = () => {
-    if (["reconnecting", "resuming"].includes(state.status?.key)) setStatus("working");
-  };
-  job.onReconnecting = () => setStatus("reconnecting");
-  job.follower = followToEnd(job);
-  const outcome = await job.follower.done;
-  clearRunning();
+  const outcome = await follow(job);
+  if (job.quiet) return;
   state.job = undefined;
   state.partial = undefined;
   setBusy(false);
@@ -74,15 +94,46 @@ async function run(job, status) {
   // What was asked for: the page's n, or more if the server says so (images_missing).
   const asked = Math.max(job.n, got + (Number(answer.images_missing) || 0));
   state.result = { answer, prompt: job.prompt, asked };
-  const urls = answer.images.map((image) => ownImageUrl(image.url)).filter(Boolean);
-  if (urls.length > 0) addToHistory({ urls, prompt: job.prompt, at: Date.now() });
+  keepInHistory(job, answer);
   renderResult();
-  renderHistory();
   if (asked > got) setStatus("doneFewer", { time: elapsed(), got, n: asked });
   else setStatus("done", { time: elapsed() });
 }
 
+/** Follows `job` to its end; its stored record goes then, unless the page gave up early. */
+async function follow(job) {
+  job.onEvent = (event) => onEvent(job, event);
+  job.onOpen = () => {
+    if (!job.quiet && ["reconnecting", "resuming"].includes(state.status?.key)) setStatus("working");
+  };
+  job.onReconnecting = () => {
+    if (!job.quiet) setStatus("reconnecting");
+  };
+  job.follower = followToEnd(job);
+  const outcome = await job.follower.done;
+  if (!outcome.keep && ownsRecord(job)) clearRunning();
+  // Cancelled but paid: its images are kept where the user will find them.
+  if (job.quiet && outcome.answer) keepInHistory(job, outcome.answer);
+  return outcome;
+}
+
+function keepInHistory(job, answer) {
+  const urls = answer.images.map((image) => ownImageUrl(image.url)).filter(Boolean);
+  if (urls.length > 0) addToHistory({ urls, prompt: job.prompt, at: Date.now() });
+  renderHistory();
+}
+
 function onEvent(job, { event, payload }) {
+  if (event === "started") job.phase = payload?.status === "running" ? "running" : "queued";
+  else if (event === "queued") job.phase = "queued";
+  else if (event === "running" || event === "partial") job.phase = "running";
+  // Kept after every event, so a reload asks only for what came after it; not the final one, so
+  // a reload in the moment before the record goes reads the end again rather than past it.
+  if (event !== "completed" && event !== "error" && ownsRecord(job)) saveRunning(job);
+  if (job.quiet) {
+    if (event === "started" && job.cancelStatus && !job.cancelAsked) askToCancel(job);
+    return;
+  }
   if (event === "queued") {
     setStatus(...queueStatus(payload));
   } else if (event === "started") {
@@ -93,11 +144,6 @@ function onEvent(job, { event, payload }) {
     state.partial = { url: payload.url, n: (state.partial?.n ?? 0) + 1 };
     renderPartial();
     if (state.status?.key !== "working") setStatus("working");
-  }
-  // Kept after every event, so a reload asks only for what came after it.
-  if (job.id) {
-    const { id, lastEventId, prompt, n, startedAt } = job;
-    saveRunning({ id, lastEventId, prompt, n, startedAt });
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Every string the page shows, in one place, per language. `{name}` is filled in by t().
  * Error texts say what happened and what the user can do; codes are the API's (README
- * "Errors") plus a few of the page's own (empty_prompt, unknown; network and interrupted, which
- * this page no longer shows as it reconnects instead, for an older page still open in a tab).
+ * "Errors") plus a few of the page's own (empty_prompt, unknown, unreachable when reconnecting gave up;
+ * network and interrupted, which this page no longer shows as it reconnects instead, for an
+ * older page still open in a tab).
  */
 export const STRINGS = {
   en: {
@@ -41,6 +42,8 @@ export const STRINGS = {
     resuming: "Picking up the picture started earlier…",
     ordinal: { one: "{n}st", two: "{n}nd", few: "{n}rd", other: "{n}th" },
     cancelled: "Cancelled. Nothing more will arrive for this request.",
+    cancelKept:
+      "Stopped waiting. The picture was already being drawn (and is paid for), so it will appear in your history when it is ready.",
     result: "Result",
     download: "Download",
     revised: "The service understood the prompt as: {text}",
@@ -117,6 +120,10 @@ export const STRINGS = {
       not_cancellable: ["The picture is already being drawn and can no longer be cancelled.", "Wait for it to finish."],
       network: ["The server could not be reached.", "Check your internet connection and try again."],
       interrupted: ["The connection broke before the picture was ready.", "Try again."],
+      unreachable: [
+        "The server could not be reached for a while, so this page stopped waiting for the picture.",
+        "It is not lost: reload the page in a few minutes to see it.",
+      ],
       unknown: ["Something unexpected happened.", "Try again; if it keeps happening, tell support."],
     },
   },
@@ -156,6 +163,8 @@ export const STRINGS = {
     resuming: "Возвращаемся к картинке, начатой раньше…",
     ordinal: { other: "{n}-й" },
     cancelled: "Отменено. Результата этого запроса не будет.",
+    cancelKept:
+      "Ожидание остановлено. Картинка уже рисовалась (и оплачена), поэтому она появится в истории, когда будет готова.",
     result: "Результат",
     download: "Скачать",
     revised: "Сервис понял описание так: {text}",
@@ -232,6 +241,10 @@ export const STRINGS = {
       not_cancellable: ["Картинка уже рисуется, отменить её нельзя.", "Дождитесь окончания."],
       network: ["Не удалось связаться с сервером.", "Проверьте подключение к интернету и попробуйте снова."],
       interrupted: ["Соединение оборвалось до того, как картинка была готова.", "Попробуйте снова."],
+      unreachable: [
+        "Сервер долго не отвечал, и страница перестала ждать картинку.",
+        "Она не потеряна: обновите страницу через несколько минут, чтобы её увидеть.",
+      ],
       unknown: ["Произошло что-то непредвиденное.", "Попробуйте снова; если не поможет, напишите в поддержку."],
     },
   },

@@ -4,6 +4,12 @@ import { followGeneration, startGeneration } from "./api.js";
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 
 /**
+ * Attempts in a row that bring no event before the page stops trying (about two minutes with the
+ * waits above). Attempts made while the browser is offline don't count: it says when it is back.
+ */
+export const MAX_FAILURES = 10;
+
+/**
  * An open stream with nothing at all for this long is taken as dead. The server sends a keep-alive
  * every STREAM_HEARTBEAT_MS (10 s by default); a connection from before a closed lid or a network
  * switch can hang without an error, and a reconnect only replays what was missed.
@@ -16,14 +22,17 @@ export const SILENCE_MS = 45_000;
  * running generation); once `started` gave the id, the events are read again from the last one
  * seen. A lost network (the browser's `offline` event) drops the open connection at once,
  * because Chromium keeps connections open across it and they would hang; `online` reconnects
- * without waiting. A server `error` event or answer is final.
+ * without waiting. A stream that ended after its `completed` or `error` event is final; one that
+ * ended before is broken and read again, until the generation is gone (404) or MAX_FAILURES.
  *
  * `job`: `{ body, key, id?, lastEventId?, onEvent, onOpen, onReconnecting }`. Returns `{ answer }`,
- * `{ error }`, `{ gone: true }` or `{ cancelled: true }` (after `stop()`).
+ * `{ error }`, `{ gone: true }`, `{ cancelled: true }` (after `stop()`), or `{ error, keep: true }`
+ * when it gave up: the generation may still end, so its stored record is worth keeping.
  */
 export function followToEnd(job) {
   let stopped = false;
-  let attempt = 0;
+  let failures = 0;
+  let serverErrors = 0;
   let connection;
   let wake;
   let silence;
@@ -43,7 +52,7 @@ export function followToEnd(job) {
   const onEvent = (event) => {
     if (event.id) job.lastEventId = event.id;
     if (event.event === "started" && typeof event.payload?.id === "string") job.id = event.payload.id;
-    attempt = 0;
+    failures = 0;
     job.onEvent(event);
   };
 
@@ -64,8 +73,13 @@ export function followToEnd(job) {
         clearTimeout(silence);
         if (stopped) return { cancelled: true };
         if (!outcome.broken) return outcome;
+        // A server error answering the POST has its own, smaller bound: it is shown soon.
+        const tries = outcome.tries ? ++serverErrors : navigator.onLine === false ? failures : ++failures;
+        if (tries >= (outcome.tries ?? MAX_FAILURES))
+          return { error: outcome.error ?? { code: "unreachable" }, keep: true };
         job.onReconnecting();
-        await pause(BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2));
+        const backoff = BACKOFF_MS[Math.min(Math.max(tries - 1, 0), BACKOFF_MS.length - 1)];
+        await pause(Math.max(backoff * (0.75 + Math.random() / 2), (outcome.retryAfter ?? 0) * 1000));
         if (stopped) return { cancelled: true };
       }
     } finally {
