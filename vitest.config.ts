@@ -26,6 +26,7 @@ export default defineConfig({
                 IDEMPOTENCY: { className: "IdempotencyStore", useSQLite: true },
                 DISPATCH: { className: "TestDispatcher", useSQLite: true },
                 GENERATIONS: { className: "Generation", useSQLite: true },
+                TEST_GENERATIONS: { className: "TestGeneration", useSQLite: true },
               },
             },
           }),

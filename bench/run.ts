@@ -11,6 +11,7 @@ import { checks, ratios } from "./checks.ts";
 import { spawnChild } from "./child.ts";
 import { spawnLoadClient } from "./client/remote.ts";
 import { benchConfig, type Phase } from "./config.ts";
+import { durableChecks } from "./durable.ts";
 import { type CpuResult, measureCpu } from "./phases/cpu.ts";
 import { type MemoryResult, measureMemory } from "./phases/memory.ts";
 import { measureOverhead, type OverheadCell } from "./phases/overhead.ts";
@@ -223,7 +224,7 @@ const results = {
   streaming,
   memory,
   cpu,
-  checks: checks(overhead, streaming, memory, cpu),
+  checks: [...checks(overhead, streaming, memory, cpu), ...durableChecks(streaming, memory, cpu)],
   rssAfter,
   otherLoad,
   loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),

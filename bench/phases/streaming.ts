@@ -4,8 +4,9 @@
  * machine-wide monotonic clock (hrtime), each in its own process.
  *
  * Downstream events are matched to upstream events by position, after dropping what a hop adds
- * itself (heartbeat comments, the app's `started`). Partial-image events measure streaming; the
- * final event through the app also includes storing the image, so it is reported apart.
+ * itself (heartbeat comments, the app's `started`, `queued` and `running`). Partial-image events
+ * measure streaming; the final event through the app also includes storing the image, so it is
+ * reported apart.
  */
 import { randomUUID } from "node:crypto";
 import type { LoadClient, RequestSpec } from "../client/remote.ts";
@@ -40,8 +41,11 @@ export interface SseResult {
   finalP50?: number;
 }
 
-/** Events a hop sends of its own accord, which have no upstream counterpart. */
-const OWN_EVENTS = new Set([":", "started"]);
+/**
+ * Events a hop sends of its own accord, which have no upstream counterpart: heartbeats, and the
+ * Generation object's `started`, `queued` (queue position) and `running`.
+ */
+const OWN_EVENTS = new Set([":", "started", "queued", "running"]);
 
 async function sentTimes(upstreamUrl: string, id: string): Promise<bigint[]> {
   const res = await fetch(`${upstreamUrl}/_bench/sse/${id}`);

@@ -7,5 +7,6 @@ declare namespace Cloudflare {
     IDEMPOTENCY: DurableObjectNamespace<import("./worker").IdempotencyStore>;
     DISPATCH: DurableObjectNamespace<import("./worker").TestDispatcher>;
     GENERATIONS: DurableObjectNamespace<import("./worker").Generation>;
+    TEST_GENERATIONS: DurableObjectNamespace<import("./worker").TestGeneration>;
   }
 }

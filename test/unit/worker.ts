@@ -3,6 +3,7 @@
  * workerd with `runInDurableObject`. Test subclasses read their clock offset and settings from
  * their own storage, so both survive an eviction like the state under test does.
  */
+import { Generation } from "../../workers/app/src/generations/object";
 import { Dispatcher } from "../../workers/app/src/queue/dispatcher";
 
 export { BudgetLedger, ClientLimiter, Generation, IdempotencyStore } from "../../workers/app/src/index";
@@ -24,6 +25,14 @@ export class TestDispatcher extends Dispatcher {
 
   protected override config(): QueueLimitsConfig {
     return { ...QUEUE_DEFAULTS, ...this.ctx.storage.kv.get<Partial<QueueLimitsConfig>>(TEST_CONFIG_KEY) };
+  }
+}
+
+/** A generation whose turn comes 300 ms late, so a test can act while its run waits. */
+export class TestGeneration extends Generation {
+  protected override async waitForTurn(): Promise<undefined> {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return undefined;
   }
 }
 

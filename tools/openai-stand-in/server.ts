@@ -266,10 +266,14 @@ export class OpenAIStandIn {
 
     const [w, h] = dimensions(params.size);
     const n = imagesReturned(d, Math.min(10, Math.max(1, Number(params.n) || 1)));
+    // `[[not_image]]`: every image is not one; `[[not_image=K]]`: only the K-th (from 0) of a JSON answer.
+    const notImage = d.get("not_image");
+    let made = 0;
     const image = (stage: number) => {
+      const index = made++;
       const bytes = d.has("big")
         ? largePng(Number(d.get("big")) * 1024 * 1024)
-        : d.has("not_image")
+        : notImage !== undefined && (notImage === "" || Number(notImage) === index)
           ? Buffer.from("definitely not an image")
           : placeholderPng(w, h, prompt, stage);
       this.sentImages.push(bytes);

@@ -130,7 +130,10 @@ describe("EventLog numbering and replay", () => {
     log.append("error", { error: { code: "upstream_timeout" } });
     expect(log.ended).toBe(true);
     expect(ids(log.replay("2.p1"))).toEqual(["3"]);
-    expect(ids(log.replay("3"))).toEqual([]);
+    // At or past the final event: the final event again, so a client that reconnects after it
+    // (its Last-Event-ID is the final one) ends cleanly instead of reading an empty stream.
+    expect(ids(log.replay("3"))).toEqual(["3"]);
+    expect(ids(log.replay("9"))).toEqual(["3"]);
   });
 
   it("replayFrom ignores ephemeral state passed after an ending event", () => {

@@ -36,9 +36,14 @@ describe("recoveryFor, phase by phase", () => {
     expect(recoveryFor(sent(), at(T0 + 4_000))).toEqual({ action: "interrupt" });
   });
 
-  it("a run still in this instance is never interrupted: look again later", () => {
-    const decision = recoveryFor(sent(), at(T0 + 9_000, true));
-    expect(decision).toEqual({ action: "wait", alarmAt: T0 + 9_000 + 1_000 });
+  it("a run still in this instance is not interrupted: look again later", () => {
+    const decision = recoveryFor(sent(), at(T0 + 6_000, true));
+    expect(decision).toEqual({ action: "wait", alarmAt: T0 + 6_000 + 1_000 });
+  });
+
+  it("a run in this instance a whole timeout past its check is stuck (a hung R2 put): interrupted", () => {
+    expect(recoveryFor(sent(), at(T0 + 4_000 + 3_000, true))).toEqual({ action: "interrupt" });
+    expect(recoveryFor(sent({ phase: "storing" }), at(T0 + 9_000, true))).toEqual({ action: "interrupt" });
   });
 
   it("ended: kept for the TTL, then expired", () => {
@@ -114,10 +119,16 @@ describe("the Generation object in workerd", () => {
     ]);
   });
 
-  it("storing, an image missing from R2: generation_interrupted", async () => {
+  it("storing, an image missing from R2: succeeded with the one found, images_missing 1 (it was paid)", async () => {
     const stems = ["c3".repeat(16), "d4".repeat(16)];
     await env.IMAGES.put(`images/${stems[0]}.png`, new Uint8Array([1]));
-    const view = await recovered(storing(stems));
+    const view = (await recovered(storing(stems))) as { status: string; images_missing?: number } | null;
+    expect(view?.status).toBe("succeeded");
+    expect(view?.images_missing).toBe(1);
+  });
+
+  it("storing, no image in R2: generation_interrupted", async () => {
+    const view = await recovered(storing(["e5".repeat(16), "f6".repeat(16)]));
     expect(view?.status).toBe("failed");
     expect(view?.error?.code).toBe("generation_interrupted");
   });

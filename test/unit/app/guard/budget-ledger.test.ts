@@ -71,4 +71,24 @@ describe("BudgetLedger", () => {
     // 0.4 charged at expiry, then replaced by the real 0.05: nothing counted twice.
     expect(late.spent).toBeCloseTo(0.05);
   });
+
+  it("settles each hold once: a repeated settle, or one of an unknown id, charges nothing", async () => {
+    const [first, again, unknown, afterExpiry] = await inLedger("settle-once", async (ledger, setNow) => {
+      const hold = await ledger.reserve(0.3, 1, 1_000);
+      if (!hold.ok) throw new Error("refused");
+      const first = await ledger.settle(hold.id, 0.3);
+      const again = await ledger.settle(hold.id, 0.3);
+      const unknown = await ledger.settle("no-such-hold", 0.5);
+      const dead = await ledger.reserve(0.2, 1, 1_000);
+      if (!dead.ok) throw new Error("refused");
+      setNow(NOON + 2_000);
+      await ledger.settle(dead.id, 0.1);
+      return [first, again, unknown, await ledger.settle(dead.id, 0.1)];
+    });
+    expect(first.spent).toBeCloseTo(0.3);
+    expect(again.spent).toBeCloseTo(0.3);
+    expect(unknown.spent).toBeCloseTo(0.3);
+    // The dead hold: charged 0.2 at expiry, replaced by 0.1 once; the repeat adds nothing.
+    expect(afterExpiry.spent).toBeCloseTo(0.4);
+  });
 });

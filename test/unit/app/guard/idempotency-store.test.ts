@@ -17,16 +17,28 @@ describe("IdempotencyStore", () => {
   it("takes the key for a generation; a repeat joins that generation, running or done", async () => {
     const stub = store("join");
     expect(await stub.begin("h1", "gen_a")).toEqual({ kind: "proceed" });
-    expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "join", generationId: "gen_a" });
+    expect(await stub.begin("h1", "gen_b")).toMatchObject({
+      kind: "join",
+      generationId: "gen_a",
+      at: expect.any(Number),
+    });
     await stub.complete("gen_a");
-    expect(await stub.begin("h1", "gen_c")).toEqual({ kind: "join", generationId: "gen_a" });
+    expect(await stub.begin("h1", "gen_c")).toMatchObject({
+      kind: "join",
+      generationId: "gen_a",
+      at: expect.any(Number),
+    });
   });
 
   it("a release by another generation than the key's changes nothing", async () => {
     const stub = store("release-other");
     await stub.begin("h1", "gen_a");
     await stub.release("gen_old");
-    expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "join", generationId: "gen_a" });
+    expect(await stub.begin("h1", "gen_b")).toMatchObject({
+      kind: "join",
+      generationId: "gen_a",
+      at: expect.any(Number),
+    });
     await stub.release("gen_a");
     expect(await stub.begin("h1", "gen_b")).toEqual({ kind: "proceed" });
   });

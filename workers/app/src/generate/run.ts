@@ -108,7 +108,9 @@ export async function runJob(
 
 /**
  * Each image of the answer as bytes (decoded or downloaded), checked to be an image, kept in R2,
- * and named by a URL on our own origin.
+ * and named by a URL on our own origin. The call is paid: the images that could be kept are
+ * answered (the caller counts the rest as `images_missing`); only when none could, the first
+ * failure is thrown.
  */
 async function keepImages(
   place: RunPlace,
@@ -118,7 +120,7 @@ async function keepImages(
   signal: AbortSignal,
   log: Logger,
 ) {
-  return Promise.all(
+  const settled = await Promise.allSettled(
     images.map(async (image, i) => {
       const bytes = await imageBytes(image, signal, log);
       const type = sniffImageType(bytes);
@@ -132,6 +134,15 @@ async function keepImages(
       };
     }),
   );
+  const kept = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed && kept.length === 0) throw failed.reason;
+  if (failed)
+    log.warn("Some images of a paid answer could not be kept", {
+      kept: kept.length,
+      lost: images.length - kept.length,
+    });
+  return kept;
 }
 
 /** Aborts on the client's disconnect or after the configured time, whichever comes first. */

@@ -90,13 +90,15 @@ export interface EphemeralState {
 /**
  * What a client resuming from `lastEventId` is sent: every durable event numbered above its
  * durable part, then the current ephemeral state unless its id is exactly the one the client
- * gave (it already has that one). Nothing ephemeral once the generation has ended.
+ * gave (it already has that one). Nothing ephemeral once the generation has ended, and always at
+ * least the final event then.
  */
 export function replayFrom(events: readonly LogEvent[], ephemeral: EphemeralState, lastEventId?: EventId): LogEvent[] {
   const after = lastEventId?.durable ?? 0;
   const out = events.filter((e) => (e.seq ?? 0) > after);
   const last = events.at(-1);
-  if (last && (last.event === "completed" || last.event === "error")) return out;
+  // Ended: a client past the end gets the final event again (an empty stream reads as broken).
+  if (last && (last.event === "completed" || last.event === "error")) return out.length > 0 ? out : [last];
   const seen = lastEventId ? formatEventId(lastEventId) : undefined;
   const current = [...(ephemeral.queued ? [ephemeral.queued] : []), ...ephemeral.previews];
   return [...out, ...current.filter((e) => e.id !== seen)];

@@ -131,6 +131,9 @@ export class Fanout {
 
   /** Sends one event to every subscriber without waiting for any of them. */
   publish(event: LogEvent): void {
+    // Nobody listening (a JSON answer): a later subscriber replays from the log, so formatting
+    // and encoding the event now would be wasted.
+    if (this.subscribers.size === 0) return;
     const pending = toPending(event);
     for (const subscriber of this.subscribers) subscriber.push(pending);
   }

@@ -9,7 +9,7 @@
 
 /** Every way a generation can end (or, for `rate_limited_requeued`, leave `running` for now). */
 export type Outcome =
-  /** Stored: every image OpenAI returned is in R2. */
+  /** Stored: the images OpenAI returned are in R2 (those that could not be kept: images_missing). */
   | "succeeded"
   /** The call provably never left (no route could send it, a region block on every route). */
   | "failed_before_send"

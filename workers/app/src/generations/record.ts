@@ -51,6 +51,7 @@ export function endRecord(
   record.phase = "ended";
   record.status = rule.status === "succeeded" ? "succeeded" : "failed";
   record.ended_at = Date.now();
+  record.settle = { budget: rule.budget, idempotency: rule.idempotency };
   if ("answer" in end) {
     const { answer } = end;
     Object.assign(record, { created: answer.created, images: answer.images, usage: answer.usage });

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "../../../shared/log";
 import type { AppConfig } from "../config";
 import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
-import type { ApiError } from "../errors";
+import { ApiError } from "../errors";
 import { publicError } from "../failures/public";
 import type { Job } from "../generate/job";
 import { runJob } from "../generate/run";
@@ -98,4 +98,14 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
     const outcome = neverSent ? "failed_before_send" : job.mayBeBilled ? "failed_after_send" : "failed_definite_answer";
     return { outcome, error, route };
   }
+}
+
+/** runGeneration never throws; this is the settings (config_error) or a bug, before or after sending. */
+export function unexpectedFailure(env: AppBindings, record: GenerationRecord, err: unknown): RunResult {
+  const sent = record.phase === "sent" || record.phase === "storing";
+  const error = err instanceof ApiError ? err : new ApiError("internal_error", "The generation failed.");
+  generationLog(env, record).error("Generation failed unexpectedly", {
+    error: err instanceof Error ? err.name : "unknown",
+  });
+  return { outcome: sent ? "failed_after_send" : "failed_before_send", error };
 }

@@ -19,7 +19,7 @@ export async function settleGuards(
   env: AppBindings,
   prices: PriceTable,
   record: GenerationRecord,
-  rule: Readonly<OutcomeRule>,
+  rule: Readonly<Pick<OutcomeRule, "budget" | "idempotency">>,
   log: Logger,
 ): Promise<void> {
   const { budget, idempotency } = record.spec;
@@ -54,4 +54,36 @@ export async function settleGuards(
     if (rule.idempotency === "release") await store.release(record.id);
     if (rule.idempotency === "complete") await store.complete(record.id);
   }
+}
+
+/**
+ * Does what the ended record's `settle` says is left, once: true when done (then `settle` is
+ * gone, for the caller to save). A failure is logged, not thrown: the alarm tries again.
+ */
+export async function settlePending(
+  env: AppBindings,
+  prices: PriceTable,
+  record: GenerationRecord,
+  log: Logger,
+): Promise<boolean> {
+  if (!record.settle) return true;
+  try {
+    await settleGuards(env, prices, record, record.settle, log);
+  } catch (err) {
+    log.error("Settling a generation's guards failed; retried by the alarm", {
+      error: err instanceof Error ? err.name : "unknown",
+    });
+    return false;
+  }
+  delete record.settle;
+  return true;
+}
+
+/**
+ * Frees the record's Idempotency-Key when the record expires (GENERATION_TTL_HOURS may be shorter
+ * than the key's 24 h): a repeat then starts anew instead of joining an id that 404s.
+ */
+export async function releaseKey(env: AppBindings, record: GenerationRecord): Promise<void> {
+  const key = record.spec.idempotency?.key;
+  if (key && env.IDEMPOTENCY) await idempotencyFor(env, record.spec.client, key).release(record.id);
 }

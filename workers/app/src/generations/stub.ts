@@ -23,3 +23,16 @@ export function generationOf(env: AppBindings, id: string): GenerationStub {
   const ns = env.GENERATIONS as DurableObjectNamespace;
   return ns.get(ns.idFromName(id)) as unknown as GenerationStub;
 }
+
+/**
+ * The generation's end, waited for on `stub`, or on a fresh stub when that one throws: the object
+ * was reset (a deploy, a crash), a stub that threw stays broken, and the fresh instance finds the
+ * record and recovers it (an interrupted call ends `generation_interrupted`, never a 500).
+ */
+export async function waitForEnd(env: AppBindings, id: string, stub: GenerationStub): Promise<WaitResult | null> {
+  try {
+    return await stub.wait();
+  } catch {
+    return generationOf(env, id).wait();
+  }
+}

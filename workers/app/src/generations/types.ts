@@ -5,6 +5,8 @@
  * them and the Generation object, so they are spelled out structurally instead.
  */
 
+import type { OutcomeRule } from "./outcome";
+
 /** Public status (docs/design/durable-generations.md §4). */
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed";
 
@@ -78,6 +80,11 @@ export interface GenerationRecord {
   images_missing?: number;
   /** The egress route that served the call (`x-egress-route` of the JSON answer). */
   route?: string;
+  /**
+   * What the end still has to do to the guards (outcome.ts's budget and idempotency actions):
+   * set with the end, removed once settleGuards succeeded; recovery retries it until then.
+   */
+  settle?: Pick<OutcomeRule, "budget" | "idempotency">;
   /** Epoch milliseconds. */
   enqueued_at: number;
   granted_at?: number;

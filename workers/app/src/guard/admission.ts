@@ -16,10 +16,15 @@ import { limiterFor } from "./rate-limit";
  */
 export interface Admission {
   join?: string;
+  /** When the joined key was taken (epoch ms): a young key's generation may not exist yet. */
+  joinedAt?: number;
   replay?: GenerateAnswer;
   idempotency?: { key: string; body_hash: string };
   budget?: { hold_id: string; estimate_usd: number };
-  /** The generation could not be created: free the key and the hold (nothing was sent). */
+  /**
+   * The generation could not be created: free the key and the hold (nothing was sent). For a
+   * join: free the key from a generation that never came to exist (its first request died).
+   */
   release(): Promise<void>;
 }
 
@@ -50,7 +55,10 @@ export async function admit(
 ): Promise<Admission> {
   const settings = job.config.guard;
   const begun = await beginIdempotency(c, job, req, generationId);
-  if (begun?.join) return { join: begun.join, release: nothing };
+  if (begun?.join) {
+    const { join, store } = begun;
+    return { join, joinedAt: begun.joinedAt, release: async () => store?.release(join) };
+  }
   if (begun?.replay) return { replay: begun.replay, release: nothing };
   const store = begun?.store;
 
@@ -91,6 +99,7 @@ async function beginIdempotency(
 ): Promise<
   | {
       join?: string;
+      joinedAt?: number;
       replay?: GenerateAnswer;
       store?: ReturnType<typeof idempotencyFor>;
       idempotency?: { key: string; body_hash: string };
@@ -110,7 +119,7 @@ async function beginIdempotency(
   const begun = await store.begin(bodyHash, generationId);
   if (begun.kind === "join") {
     job.log.info("Joined the generation of this Idempotency-Key", { idempotency: "join" });
-    return { join: begun.generationId };
+    return { join: begun.generationId, joinedAt: begun.at, store };
   }
   if (begun.kind === "replay") {
     job.log.info("Answered from the idempotency store", { idempotency: "replay" });

@@ -89,15 +89,19 @@ export class BudgetLedger extends DurableObject<AppBindings> {
   /**
    * Replaces a hold with the real cost: what OpenAI's usage says, the estimate when the call may
    * have been billed without saying, 0 when it never reached OpenAI. The full cost is charged,
-   * above the hold too.
+   * above the hold too. Idempotent by id: an id neither open nor expired (settled already, or
+   * from another day) changes nothing, so a recovery that settles again never charges twice.
    */
   async settle(id: string, cost: number): Promise<{ spent: number }> {
-    const { ledger } = await this.load(Date.now());
+    const { ledger, expired } = await this.load(Date.now());
     const charged = ledger.expired?.[id];
     if (ledger.holds[id]) delete ledger.holds[id];
     else if (charged !== undefined && ledger.expired) {
       ledger.spent -= charged;
       delete ledger.expired[id];
+    } else {
+      if (expired > 0) await this.ctx.storage.put("ledger", ledger);
+      return { spent: ledger.spent };
     }
     ledger.spent += cost;
     await this.ctx.storage.put("ledger", ledger);

@@ -7,7 +7,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 
 export type BeginResult =
   | { kind: "proceed" }
-  | { kind: "join"; generationId: string }
+  | { kind: "join"; generationId: string; at: number }
   | { kind: "replay"; answer: string }
   | { kind: "in_progress" }
   | { kind: "mismatch" };
@@ -36,7 +36,7 @@ export class IdempotencyStore extends DurableObject<AppBindings> {
     const entry = await this.ctx.storage.get<Entry>("entry");
     if (entry && now - entry.at < IDEMPOTENCY_TTL_MS) {
       if (entry.bodyHash !== bodyHash) return { kind: "mismatch" };
-      if (entry.generationId) return { kind: "join", generationId: entry.generationId };
+      if (entry.generationId) return { kind: "join", generationId: entry.generationId, at: entry.at };
       return entry.state === "done" ? { kind: "replay", answer: entry.answer ?? "{}" } : { kind: "in_progress" };
     }
     await this.ctx.storage.put<Entry>("entry", { state: "running", bodyHash, generationId, at: now });
