@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, type StackOptions, startStack } from "../helpers/stack.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -76,7 +76,7 @@ export async function openPage(
  * The stack for one e2e file (both workers in Miniflare, with the stand-in) and the page under
  * test: `load()` opens a fresh browser on the app, closed again after each test.
  */
-export function usePageStack(): {
+export function usePageStack(options: StackOptions = {}): {
   readonly appUrl: string;
   /** The stack itself (the stand-in's recorded calls), once started. */
   readonly stack: Stack;
@@ -90,7 +90,7 @@ export function usePageStack(): {
   let appUrl = "";
   let open: OpenPage | undefined;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack(options);
     appUrl = (await stack.mf.ready).href;
   });
   afterAll(() => stack?.stop());

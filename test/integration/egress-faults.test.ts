@@ -22,6 +22,9 @@ const LIMITS = {
   EGRESS_RETRY_BUDGET_MS: "3000",
   EGRESS_COOLOFF_MS: "0",
   UPSTREAM_TIMEOUT_MS: "20000",
+  // Scripted 429s here are one call's, not a per-minute limit: what the fair queue learns from
+  // them must not hold the next tests for a minute.
+  QUEUE_WINDOW_S: "1",
 };
 
 let standIn: OpenAIStandIn;
@@ -230,7 +233,7 @@ describe("faults after the call is sent: never sent again", () => {
   });
 });
 
-describe("rate limits: refused before any work, so retried within the budget", () => {
+describe("rate limits: refused before any work, so waited out in the fair queue", () => {
   it("429 with retry-after-ms, then success: 200 after 2 calls, the wait honoured", async () => {
     fault.next({
       kind: "status",
@@ -242,19 +245,20 @@ describe("rate limits: refused before any work, so retried within the budget", (
     const lines = await logsOf(viaFault, () => expectOk(viaFault));
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(fault.calls).toHaveLength(2);
-    expect(lines).toContain(`Egress route ${ROUTE()}: rate limited (429); retrying the same route in 400 ms`);
+    // Not retried in place: the generation went back to the queue, which waited the 400 ms.
+    expect(lines).toContain(`Egress route ${ROUTE()}: rate limited (429); not retried: the fair queue waits instead`);
+    expect(lines).toContain("Rate limited by OpenAI: back in the queue");
   });
 
-  it("429 whose retry-after passes the budget: 429 upstream_rate_limited with Retry-After, 2 calls", async () => {
-    // The stand-in asks for 2.5 s each time; the budget is 3 s: one retry fits, a second doesn't.
+  it("429 on every turn: 429 upstream_rate_limited with Retry-After, after 3 calls", async () => {
+    // The stand-in asks for 2.5 s each time: the queue gives the generation 3 turns, then OpenAI's answer.
     const lines = await logsOf(viaStandIn, async () => {
       const res = await generate(viaStandIn, { prompt: "a fox [[rate_limit]]" });
       expect(res.headers.get("retry-after")).toBe("3");
       await expectError(res, 429, "upstream_rate_limited");
     });
-    expect(standIn.apiCalls).toHaveLength(2);
-    expect(lines).toContain("rate limited (429); retrying the same route in 2500 ms");
-    expect(lines).toContain("rate limited (429); not retried: waiting 2500 ms would pass the retry budget of 3000 ms");
+    expect(standIn.apiCalls).toHaveLength(3);
+    expect(lines).toContain("Rate limited by OpenAI on every turn: not queued again");
   });
 
   it("429 insufficient_quota is never retried: 502 upstream_error, 1 call", async () => {

@@ -6,7 +6,12 @@ import { type Stack, startStack } from "../helpers/stack.ts";
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    appVars: { STREAM_HEARTBEAT_MS: "50", ALLOWED_MODELS: "gpt-image-1,gpt-image-1-mini,dall-e-2" },
+    // QUEUE_WINDOW_S: the rate-limit case's 429 must not hold later tests for a minute.
+    appVars: {
+      STREAM_HEARTBEAT_MS: "50",
+      ALLOWED_MODELS: "gpt-image-1,gpt-image-1-mini,dall-e-2",
+      QUEUE_WINDOW_S: "1",
+    },
   });
 });
 afterAll(() => stack?.stop());

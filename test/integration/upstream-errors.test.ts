@@ -6,7 +6,9 @@ import { type Stack, startStack } from "../helpers/stack.ts";
 describe("upstream errors through the relay", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ appVars: { UPSTREAM_TIMEOUT_MS: "1500" } });
+    // A 1 s queue window: a 429 here is one prompt's, not a per-minute limit; the limit the queue
+    // learns from it must not hold the next cases for a minute.
+    stack = await startStack({ appVars: { UPSTREAM_TIMEOUT_MS: "1500", QUEUE_WINDOW_S: "1" } });
   });
   afterAll(() => stack?.stop());
   beforeEach(() => stack.standIn.reset());
@@ -29,8 +31,10 @@ describe("upstream errors through the relay", () => {
     const res = await generate(stack, { prompt: `a cat [[${directive}]]` });
     await expectError(res, status, code);
     // A region block is refused before any work, so the relay's one resend from its fallback
-    // location can't bill twice; nothing else is ever sent twice.
-    expect(stack.standIn.apiCalls).toHaveLength(directive === "region_block" ? 2 : 1);
+    // location can't bill twice; a rate limit gets its turns in the fair queue (3, each after
+    // the wait OpenAI asked for: never billed); nothing else is ever sent twice.
+    const calls = directive === "region_block" ? 2 : directive === "rate_limit" ? 3 : 1;
+    expect(stack.standIn.apiCalls).toHaveLength(calls);
   });
 
   it("region block: says the egress is in the wrong region, in the log and in plain words", async () => {

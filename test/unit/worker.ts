@@ -30,8 +30,9 @@ export class TestDispatcher extends Dispatcher {
 
 /** A generation whose turn comes 300 ms late, so a test can act while its run waits. */
 export class TestGeneration extends Generation {
-  protected override async waitForTurn(): Promise<void> {
+  protected override async waitForTurn(): Promise<undefined> {
     await new Promise((resolve) => setTimeout(resolve, 300));
+    return undefined;
   }
 }
 

@@ -115,6 +115,17 @@ describe("sendToOpenAI over the RELAY binding", () => {
     expect(log.lines.join("\n")).toContain("Egress route relay-binding served the call");
   });
 
+  it("with rateLimitRetries 0 (under the fair queue) gives the 429 back at once, its headers intact; 1 call", async () => {
+    const { fetcher, calls } = relay(() => rateLimited("50"));
+    const { bindings, config } = setup(fetcher);
+    const log = recorder();
+    const res = await sendToOpenAI(bindings, config, { ...post(log), rateLimitRetries: 0 });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after-ms")).toBe("50");
+    expect(calls).toHaveLength(1);
+    expect(log.lines.join("\n")).toContain("not retried: the fair queue waits instead");
+  });
+
   it("gives a rate limit back when the wait would pass the budget; 1 call", async () => {
     const { fetcher, calls } = relay(() => rateLimited("5000"));
     const { bindings, config } = setup(fetcher, { EGRESS_RETRY_BUDGET_MS: "1000" });

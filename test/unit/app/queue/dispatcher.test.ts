@@ -24,16 +24,16 @@ describe("Dispatcher", () => {
     const c = stub.acquire("c", "c3", 1);
     const d = stub.acquire("d", "c4", 1);
     expect(await peek(c)).toBe("pending");
-    // Both get in when the window slides past a and b.
-    expect(await stub.position("c")).toEqual({ position: 1, etaS: 60 });
-    expect(await stub.position("d")).toEqual({ position: 2, etaS: 60 });
+    // Both get in when the window (60 s and its 1 s guard, limits.ts heldMs) slides past a and b.
+    expect(await stub.position("c")).toEqual({ position: 1, etaS: 61 });
+    expect(await stub.position("d")).toEqual({ position: 2, etaS: 61 });
     await stub.release("a", done);
     await stub.release("b", done);
     expect(await peek(c)).toBe("pending"); // released, but still in the window
     await advance(stub, 30_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await peek(c)).toBe("pending"); // the alarm came early only if the clock was wrong
-    await advance(stub, 30_001);
+    await advance(stub, 31_001);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await c).toEqual({ granted: true });
     expect(await d).toEqual({ granted: true });
@@ -47,13 +47,13 @@ describe("Dispatcher", () => {
     const two = stub.acquire("two", "c2", 2);
     expect(await peek(two)).toBe("pending"); // 3 + 2 > 4
     expect(await stub.release("three", done)).toEqual({ released: true });
-    await advance(stub, 60_001);
+    await advance(stub, 61_001);
     await runDurableObjectAlarm(stub);
     expect(await two).toEqual({ granted: true });
     await stub.release("two", done);
     const ten = stub.acquire("ten", "c3", 10);
     expect(await peek(ten)).toBe("pending"); // larger than the limit: waits for an empty window
-    await advance(stub, 60_001);
+    await advance(stub, 61_001);
     await runDurableObjectAlarm(stub);
     expect(await ten).toEqual({ granted: true });
   });

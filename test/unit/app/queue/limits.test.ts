@@ -4,6 +4,7 @@ import {
   currentLimit,
   estimateWaitS,
   grantCapacity,
+  heldMs,
   type LimitsState,
   newLimits,
   QUEUE_DEFAULTS,
@@ -37,9 +38,11 @@ describe("limits: the window", () => {
     call(s, c, "a", T0, 3).answer(done);
     expect(windowImages(s, c, T0 + 1000)).toBe(3);
     expect(grantCapacity(s, c, T0 + 1000)).toBe(2);
-    expect(grantCapacity(s, c, T0 + 59_999)).toBe(2);
+    // Counted for the window and its guard (1 s: OpenAI counts from arrival, a little later).
+    expect(heldMs(c)).toBe(61_000);
+    expect(grantCapacity(s, c, T0 + 60_999)).toBe(2);
     // Left the window: empty again, and an empty window admits any one call.
-    expect(grantCapacity(s, c, T0 + 60_000)).toBe(Number.POSITIVE_INFINITY);
+    expect(grantCapacity(s, c, T0 + 61_000)).toBe(Number.POSITIVE_INFINITY);
     expect(s.sent).toEqual([]);
   });
 
@@ -66,13 +69,22 @@ describe("limits: the window", () => {
     const s = newLimits(T0);
     expect(wakeAt(s, c, T0)).toBeNull();
     recordGrant(s, "a", 1, T0);
-    expect(wakeAt(s, c, T0 + 10)).toBe(T0 + 5000);
+    expect(wakeAt(s, c, T0 + 10)).toBe(T0 + 5250); // the window and its guard of a twentieth
     s.blockedUntil = T0 + 2000;
     expect(wakeAt(s, c, T0 + 10)).toBe(T0 + 2000);
   });
 });
 
 describe("limits: learning from 429s", () => {
+  it("a 429 asking for a longer wait than QUEUE_MAX_WAIT_S is not requeued and blocks nothing", () => {
+    const c = cfg({ maxWaitS: 300 });
+    const s = newLimits(T0);
+    call(s, c, "a", T0).answer(done);
+    expect(call(s, c, "b", T0 + 100).answer(rateLimited({ "retry-after": "3600" }), 100)).toEqual({ requeue: false });
+    expect(s.blockedUntil).toBe(0);
+    expect(s.learned).toBeNull(); // a day's limit says nothing about the minute's
+  });
+
   it("a rate-limit 429 blocks for retry-after-ms, learns the images that succeeded, and asks to requeue", () => {
     const c = cfg();
     const s = newLimits(T0);
@@ -87,7 +99,7 @@ describe("limits: learning from 429s", () => {
     // The refused call left the window: three succeeded images fill the learned limit.
     expect(windowImages(s, c, T0 + 2800)).toBe(3);
     expect(grantCapacity(s, c, T0 + 2800)).toBe(0);
-    expect(grantCapacity(s, c, T0 + 60_000)).toBe(1);
+    expect(grantCapacity(s, c, T0 + 61_000)).toBe(1);
   });
 
   it("without a wait hint, backs off 1, 2, 4 … 60 s, and a success resets it", () => {
@@ -119,6 +131,11 @@ describe("limits: learning from 429s", () => {
     expect(call(s, c, "e", T0).answer({ kind: "failed", status: 500 })).toEqual({ requeue: false });
     expect(s.learned).toBeNull();
     expect(s.blockedUntil).toBe(0);
+    // OpenAI answered both with an error: no image was made, nothing stays in the window.
+    expect(s.sent).toEqual([]);
+    // A gateway's 502/504/524 or no answer at all: the call may have made its images; it counts.
+    call(s, c, "g", T0).answer({ kind: "failed", status: 502 });
+    call(s, c, "t", T0).answer({ kind: "failed" });
     expect(s.sent.map((x) => x.state)).toEqual(["failed", "failed"]);
   });
 
@@ -145,6 +162,19 @@ describe("limits: learning from 429s", () => {
     expect(grantCapacity(s, c, T0 + 1000)).toBe(0);
     recordOutcome(s, "b", done, c, T0 + 2000);
     expect(s.safe).toBe(2);
+  });
+
+  it("the probe goes on after a failed call (not a 429) instead of stalling for a window", () => {
+    const c = cfg({ windowMs: 5000 });
+    const s = newLimits(T0);
+    recordGrant(s, "a", 1, T0);
+    expect(grantCapacity(s, c, T0 + 10)).toBe(0);
+    recordOutcome(s, "a", { kind: "failed", status: 500 }, c, T0 + 1000);
+    expect(s.safe).toBe(0);
+    // Nothing in flight: one more call may go, and only one.
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(Number.POSITIVE_INFINITY);
+    recordGrant(s, "b", 1, T0 + 1000);
+    expect(grantCapacity(s, c, T0 + 1000)).toBe(0);
   });
 
   it("a learned limit rises with what is seen to succeed, and by one after 10 quiet minutes at the limit", () => {

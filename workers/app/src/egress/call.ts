@@ -116,8 +116,10 @@ export async function sendCall(
         const waited = Date.now() - started;
         const reason = !replayable
           ? "the request body was a stream"
-          : retries >= MAX_RATE_LIMIT_RETRIES
-            ? `already retried ${retries} times`
+          : retries >= (call.rateLimitRetries ?? MAX_RATE_LIMIT_RETRIES)
+            ? call.rateLimitRetries === 0
+              ? "the fair queue waits instead"
+              : `already retried ${retries} times`
             : waited + next.waitMs > budget
               ? `waiting ${next.waitMs} ms would pass the retry budget of ${budget} ms`
               : undefined;

@@ -19,6 +19,8 @@ export interface OpenAICall {
   contentType?: string;
   /** The request's logger; egress lines (route, retries, failovers) go there. */
   log?: Logger;
+  /** Rate-limited answers retried in place, at most (egress/types.ts PreparedCall). */
+  rateLimitRetries?: number;
 }
 
 /**

@@ -13,6 +13,12 @@ export interface PreparedCall {
   signal: AbortSignal;
   body?: Uint8Array | ReadableStream<Uint8Array>;
   contentType?: string;
+  /**
+   * Rate-limited (429) answers sent again in place, at most (default MAX_RATE_LIMIT_RETRIES).
+   * 0 under the fair queue: the 429 goes back to the dispatcher, where the wait is fair and does
+   * not count toward the call's deadline.
+   */
+  rateLimitRetries?: number;
 }
 
 /**

@@ -35,6 +35,10 @@ export interface RunPlace {
    * random part of each image's name (`<stem>.<type>`), so a recovery can look for them.
    */
   onStoring?: (stems: string[]) => Promise<void>;
+  /** Hears the status and headers of OpenAI's answer (the fair queue learns its limits from them). */
+  onAnswer?: (status: number, headers: Headers) => void;
+  /** Rate-limited answers retried in place, at most (0 under the fair queue: it waits instead). */
+  rateLimitRetries?: number;
 }
 
 /**
@@ -61,6 +65,7 @@ export async function runJob(
       body: upstreamBody(req, job),
       contentType: "application/json",
       log: job.log,
+      ...(place.rateLimitRetries === undefined ? {} : { rateLimitRetries: place.rateLimitRetries }),
     });
   } catch (err) {
     if (err instanceof EgressFailure) job.mayBeBilled = err.mayBeBilled;
@@ -69,6 +74,7 @@ export async function runJob(
   // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
   const route = res.headers.get(EGRESS_ROUTE_HEADER);
   if (route) place.onRoute?.(route);
+  place.onAnswer?.(res.status, res.headers);
   // From here every line names the route, so the usual call needs no egress line of its own.
   const log = route ? job.log.with({ route }) : job.log;
   if (!res.ok) {

@@ -3,13 +3,27 @@ import { type AppConfig, DEFAULTS, getConfig, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
 import { DEFAULT_PRICES } from "../guard/pricing";
+import type { EnterResult } from "../queue/dispatcher";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";
+import { QueueWatch } from "./queue-watch";
 import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
 import { abandonedEnd, alarmMargin, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
 import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
 import { releaseKey, settlePending } from "./settle";
+import {
+  awaitTurn,
+  cancelledError,
+  firstTurn,
+  queueOf,
+  rateLimitHeaders,
+  reportCall,
+  retried,
+  type TurnEnd,
+  turnEnd,
+  type UpstreamAnswer,
+} from "./turn";
 import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
 
 const RECORD = "record";
@@ -27,6 +41,9 @@ export class Generation extends DurableObject<AppBindings> {
   #fanout: Fanout;
   #waiters: Array<(result: WaitResult) => void> = [];
   #running = false;
+  /** The first answer of the queue (create's `enter`), for the run's first turn. */
+  #turn: EnterResult | undefined;
+  #watch: QueueWatch | undefined;
 
   constructor(ctx: DurableObjectState, env: AppBindings) {
     super(ctx, env);
@@ -40,15 +57,30 @@ export class Generation extends DurableObject<AppBindings> {
     if (this.#record) void ctx.blockConcurrencyWhile(() => this.#recover(true));
   }
 
-  /** Starts the generation, once: a repeated create (a retried RPC) changes nothing. */
+  /**
+   * Starts the generation, once: a repeated create (a retried RPC) changes nothing. Its first
+   * ask of the fair queue happens here, before the POST is answered: a full queue ends it at
+   * once (`failed`, queue_full, nothing held or billed), so the POST can answer 503.
+   */
   async create(id: string, model: string, spec: GenerationSpec): Promise<{ id: string; status: string }> {
     if (!this.#record) {
-      this.#record = newRecord(id, model, spec, Date.now());
+      const record = newRecord(id, model, spec, Date.now());
+      this.#record = record;
       this.#save();
       // Watched from the start: after a restart before `sent`, the alarm resumes or abandons it.
       await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
+      // A broken enter leaves the first turn to the run's own acquire (with its retries).
+      const first = await firstTurn(this.env, record);
+      const end = first && turnEnd(first);
+      if (end) {
+        await this.#end(end);
+        return { id, status: record.status };
+      }
+      this.#turn = first;
+      if (first && "queued" in first) this.#queue().told({ position: first.position, eta_s: first.etaS });
       this.#start();
+      if (first && "granted" in first) return { id, status: "running" };
     }
     return { id: this.#record.id, status: this.#record.status };
   }
@@ -66,15 +98,34 @@ export class Generation extends DurableObject<AppBindings> {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** GET /api/generations/{id}; null for an unknown or expired id. */
+  /** GET /api/generations/{id}; null for an unknown or expired id. A queued one reads its place. */
   async view(): Promise<GenerationView | null> {
+    if (this.#record?.status === "queued") await this.#queue().refresh();
     return this.#record ? toView(this.#record, this.#events.queuePosition) : null;
+  }
+
+  /**
+   * DELETE /api/generations/{id}: a generation still waiting leaves the queue and ends `failed`
+   * / cancelled, free (hold settled at 0, key released, nothing sent). `not_cancellable` once its
+   * turn came (running or ended); null for an unknown id.
+   */
+  async cancel(): Promise<GenerationView | "not_cancellable" | null> {
+    const record = this.#record;
+    if (!record) return null;
+    if (record.status !== "queued") return "not_cancellable";
+    const left = await retried(() => queueOf(this.env).cancel(record.id));
+    // Not in the queue: its turn came meanwhile (or it expired).
+    if (!left) return "not_cancellable";
+    // The run, told `cancelled` by its acquire, may have ended it already: that end is this one.
+    await this.#end({ outcome: "cancelled", error: cancelledError() });
+    return toView(record);
   }
 
   /** `/events`: the generation as SSE from `Last-Event-ID`; 404 for an unknown id. */
   override async fetch(request: Request): Promise<Response> {
     if (!this.#record || new URL(request.url).pathname !== "/events") return new Response(null, { status: 404 });
     const body = this.#fanout.subscribe(request.headers.get("last-event-id"));
+    if (this.#record.status === "queued") this.#queue().start(true);
     return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   }
 
@@ -83,10 +134,27 @@ export class Generation extends DurableObject<AppBindings> {
   }
 
   /**
-   * The fair queue's seam: resolves when this generation may send. Today at once; the queue
-   * (queue/dispatcher.ts) will wait here for its grant.
+   * The fair queue (queue/dispatcher.ts): resolves with undefined when this generation may send,
+   * or with how its wait ended (expired, cancelled, full). Status `queued` meanwhile.
    */
-  protected async waitForTurn(): Promise<void> {}
+  protected async waitForTurn(): Promise<TurnEnd | undefined> {
+    const first = this.#turn;
+    this.#turn = undefined;
+    return awaitTurn(this.env, this.#record as GenerationRecord, first);
+  }
+
+  /** The queue watch, made on first use (a generation granted at once never needs one). */
+  #queue(): QueueWatch {
+    const record = this.#record as GenerationRecord;
+    this.#watch ??= new QueueWatch({
+      env: this.env,
+      id: record.id,
+      queued: () => this.#record?.status === "queued",
+      watched: () => this.#fanout.size > 0,
+      moved: (place) => this.#fanout.publish(this.#events.queued(place)),
+    });
+    return this.#watch;
+  }
 
   /** The settings, or undefined when they are wrong: reading a record must work all the same. */
   #config(): AppConfig | undefined {
@@ -113,7 +181,11 @@ export class Generation extends DurableObject<AppBindings> {
       await this.#settle(record);
     } else if (decision.action === "interrupt" || decision.action === "abandon") {
       const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
-      generationLog(this.env, record).warn(end.message, { phase: record.phase, fresh });
+      const log = generationLog(this.env, record);
+      log.warn(end.message, { phase: record.phase, fresh });
+      // The run that would have reported to the queue is gone: it frees the place or the grant now.
+      if (decision.action === "abandon") await retried(() => queueOf(this.env).cancel(record.id)).catch(() => false);
+      else await reportCall(this.env, record, end.result, undefined, log);
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
       this.#start();
@@ -129,23 +201,53 @@ export class Generation extends DurableObject<AppBindings> {
   }
 
   async #run(): Promise<void> {
-    let result: RunResult;
+    let result: RunResult | TurnEnd;
     try {
-      await this.waitForTurn();
-      await this.#enter("granted");
-      result = await runGeneration({
-        env: this.env,
-        config: getConfig(this.env),
-        record: this.#record as GenerationRecord,
-        enter: (phase) => this.#enter(phase),
-        preview: (p) => this.#fanout.publish(this.#events.preview(p)),
-      });
+      for (;;) {
+        const end = await this.waitForTurn();
+        if (end) {
+          result = end;
+          break;
+        }
+        await this.#enter("granted");
+        let answer: UpstreamAnswer | undefined;
+        result = await runGeneration({
+          env: this.env,
+          config: getConfig(this.env),
+          record: this.#record as GenerationRecord,
+          enter: (phase) => this.#enter(phase),
+          preview: (p) => this.#fanout.publish(this.#events.preview(p)),
+          answered: (status, headers) => {
+            answer = { status, headers: rateLimitHeaders(headers) };
+          },
+        });
+        if (!(await this.#release(result, answer))) break;
+      }
     } catch (err) {
       result = unexpectedFailure(this.env, this.#record as GenerationRecord, err);
     }
-    if (result.route && this.#record) this.#record.route = result.route;
+    if ("route" in result && result.route && this.#record) this.#record.route = result.route;
     this.#running = false;
     await this.#end(result);
+  }
+
+  /**
+   * Tells the dispatcher how the call went. True when OpenAI's rate-limit 429 sent it back to the
+   * queue: nothing was billed, the budget hold and the idempotency key stay, and the generation
+   * waits again (status `queued`; its next turn is a second `running` event).
+   */
+  async #release(result: RunResult, answer: UpstreamAnswer | undefined): Promise<boolean> {
+    const record = this.#record as GenerationRecord;
+    const log = generationLog(this.env, record);
+    if (!(await reportCall(this.env, record, result, answer, log))) return false;
+    record.phase = "queued";
+    record.status = "queued";
+    this.#save();
+    await this.ctx.storage.sync();
+    log.info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
+    this.#queue().reset();
+    this.#queue().start(true);
+    return true;
   }
 
   /** Persists a phase before its step; `sent` is synced and watched by the alarm. */

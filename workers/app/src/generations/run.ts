@@ -27,6 +27,8 @@ export interface RunHost {
   /** Persists the phase (and the fields set with it) durably before the step that follows. */
   enter(phase: Phase): Promise<void>;
   preview(partial: PartialImage): void;
+  /** Hears the status and headers of OpenAI's answer, for the fair queue's release. */
+  answered?(status: number, headers: Headers): void;
 }
 
 /** How the run ended. */
@@ -67,6 +69,9 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
     const place = {
       env: host.env,
       origin: record.spec.origin,
+      // Under the fair queue a 429 goes back to the dispatcher instead of being waited out here.
+      rateLimitRetries: 0,
+      onAnswer: (status: number, headers: Headers) => host.answered?.(status, headers),
       onRoute: (r: string) => {
         route = r;
       },

@@ -13,6 +13,7 @@ export interface GenerationStub {
   createAndWait(id: string, model: string, spec: GenerationSpec): Promise<WaitResult | null>;
   wait(): Promise<WaitResult | null>;
   view(): Promise<GenerationView | null>;
+  cancel(): Promise<GenerationView | "not_cancellable" | null>;
   fetch(input: string, init?: RequestInit): Promise<Response>;
 }
 

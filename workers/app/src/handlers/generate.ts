@@ -53,6 +53,8 @@ export async function generate(c: Context<AppEnv, string, ValidatedBody>): Promi
   }
   const { id, generation } = started;
   if ("result" in started) return answerWith(c, id, started.result);
+  // Ended at once (queue_full): the POST answers the error, whatever the client asked for.
+  if (started.status === "failed") return answerWith(c, id, await generation.wait());
   // From here the generation exists: even an error answer names it (a retry with the key joins it).
   c.header("X-Generation-Id", id);
   if (respondAsync(c)) {

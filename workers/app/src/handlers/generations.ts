@@ -22,6 +22,16 @@ export async function getGeneration(c: Context<AppEnv>): Promise<Response> {
   return c.json(view);
 }
 
+/** DELETE: a generation still waiting in the queue is cancelled, free; 409 once it runs or ended. */
+export async function cancelGeneration(c: Context<AppEnv>): Promise<Response> {
+  const result = await generationOf(c.env, idOf(c)).cancel();
+  if (!result) throw new ApiError("not_found", "No such generation (unknown or expired).");
+  if (result === "not_cancellable") {
+    throw new ApiError("not_cancellable", "Only a generation still waiting in the queue can be cancelled.");
+  }
+  return c.json(result);
+}
+
 /** The generation's events from the start or after `Last-Event-ID`, then live, until it ends. */
 export async function generationEvents(c: Context<AppEnv>): Promise<Response> {
   const id = idOf(c);

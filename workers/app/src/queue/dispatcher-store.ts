@@ -112,6 +112,9 @@ export type AcquireResult =
   | { expired: true }
   | { cancelled: true };
 
+/** What `enter` answers: `acquire`'s answers, or waiting with its place (1-based) and estimate. */
+export type EnterResult = AcquireResult | { queued: true; position: number; etaS: number };
+
 /** The queue's figures for tests and health checks; no client identities. */
 export interface DispatchStats {
   queued: number;

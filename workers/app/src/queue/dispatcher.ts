@@ -4,6 +4,7 @@ import {
   type AcquireResult,
   type DispatchState,
   type DispatchStats,
+  type EnterResult,
   loadState,
   nextAlarm,
   queueConfig,
@@ -34,7 +35,7 @@ import {
   windowImages,
 } from "./limits";
 
-export type { AcquireResult, DispatchStats, ReleaseOutcome } from "./dispatcher-store";
+export type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./dispatcher-store";
 
 /**
  * The fair queue in front of OpenAI's rate limits, one object per deployment
@@ -72,28 +73,48 @@ export class Dispatcher extends DurableObject<AppBindings> {
    * otherwise it waits its fair turn, or is refused as `full` when the queue is long or slow.
    */
   async acquire(gen: string, client: string, images: number): Promise<AcquireResult> {
-    const s = this.#state;
-    const [now, cfg] = [this.now(), this.config()];
-    if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
-    if (s.granted[gen]) return { granted: true };
-    if (s.expired[gen] !== undefined) return { expired: true };
-    if (!find(s.fair, gen)) {
-      const waiting = size(s.fair);
-      if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
-        // The fast path: nobody to be fair to, so no round robin; the seq keeps its meaning.
-        this.#grant({ gen, client, images, seq: s.fair.nextSeq++, enqueuedAt: now }, now);
-        saveState(this.ctx.storage, s);
-        return { granted: true };
-      }
-      const admission = admit(s.limits, cfg, now, waiting);
-      if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
-      fairEnqueue(s.fair, { gen, client, images }, now);
-    }
+    const now = this.now();
+    const decided = this.#admit(gen, client, images, now);
+    if (decided) return decided;
     const answer = new Promise<AcquireResult>((resolve) => {
       this.#waiters.set(gen, [...(this.#waiters.get(gen) ?? []), resolve]);
     });
-    await this.#dispatch(now, cfg);
+    await this.#dispatch(now, this.config());
     return answer;
+  }
+
+  /**
+   * `acquire` without the wait: granted, refused, or `queued` with its place. A generation calls
+   * it once before its POST is answered (so `full` can be the POST's 503), then `acquire` to wait.
+   */
+  async enter(gen: string, client: string, images: number): Promise<EnterResult> {
+    const now = this.now();
+    const decided = this.#admit(gen, client, images, now);
+    if (decided) return decided;
+    await this.#dispatch(now, this.config());
+    if (this.#state.granted[gen]) return { granted: true };
+    const place = await this.position(gen);
+    return place ? { queued: true, ...place } : { granted: true };
+  }
+
+  /** What `acquire` can answer at once; null when the generation now waits in the queue. */
+  #admit(gen: string, client: string, images: number, now: number): AcquireResult | null {
+    const [s, cfg] = [this.#state, this.config()];
+    if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
+    if (s.granted[gen]) return { granted: true };
+    if (s.expired[gen] !== undefined) return { expired: true };
+    if (find(s.fair, gen)) return null;
+    const waiting = size(s.fair);
+    if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
+      // The fast path: nobody to be fair to, so no round robin; the seq keeps its meaning.
+      this.#grant({ gen, client, images, seq: s.fair.nextSeq++, enqueuedAt: now }, now);
+      saveState(this.ctx.storage, s);
+      return { granted: true };
+    }
+    const admission = admit(s.limits, cfg, now, waiting);
+    if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
+    fairEnqueue(s.fair, { gen, client, images }, now);
+    return null;
   }
 
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */

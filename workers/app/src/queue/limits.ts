@@ -54,12 +54,24 @@ export type CallOutcome =
   | { kind: "done"; headers?: Headers }
   | { kind: "failed"; status?: number; code?: string | null; headers?: Headers };
 
+/** Gateway statuses with no answer from OpenAI behind them: the call may have made its images. */
+const NO_IMAGE_UNKNOWN: readonly number[] = [502, 504, 524];
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
 /** A learned limit is tried one higher after this long without a 429 under load. */
 const RAISE_AFTER_MS = 10 * 60_000;
 /** A first guess at a generation's duration until one is measured. */
 const DEFAULT_CALL_MS = 30_000;
+
+/**
+ * How long a call counts in the window: the window and a guard of a twentieth of it (at most
+ * 1 s). A call is counted from its grant, OpenAI counts it from its arrival a little later; without
+ * the guard a call granted as the window slides could arrive while OpenAI still counts the old
+ * one, and get the 429 the queue exists to avoid.
+ */
+export function heldMs(cfg: QueueLimitsConfig): number {
+  return cfg.windowMs + Math.min(1000, Math.round(cfg.windowMs / 20));
+}
 
 /** Fresh state: nothing sent, no limit learned, no block. */
 export function newLimits(now: number): LimitsState {
@@ -74,7 +86,7 @@ export function currentLimit(s: LimitsState, cfg: QueueLimitsConfig): number | n
 
 /** Images sent within the trailing window, in flight or answered (429'd calls are not kept). */
 export function windowImages(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+  return s.sent.reduce((sum, c) => (c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
 }
 
 /**
@@ -92,7 +104,9 @@ export function grantCapacity(s: LimitsState, cfg: QueueLimitsConfig, now: numbe
   if (used === 0) return Number.POSITIVE_INFINITY;
   const limit = currentLimit(s, cfg);
   if (limit !== null) return Math.max(0, limit - used);
-  return used <= s.safe ? Number.POSITIVE_INFINITY : 0;
+  // Probing: up to the known-good level, or one call when none is in flight (the last one ended
+  // without a 429; a failure says nothing about the limit and must not stall the queue a window).
+  return used <= s.safe || inflight === 0 ? Number.POSITIVE_INFINITY : 0;
 }
 
 /** Counts a granted call in the window (call right after `nextGrant` returned it). */
@@ -103,8 +117,8 @@ export function recordGrant(s: LimitsState, gen: string, images: number, now: nu
 
 /**
  * Learns from a granted call's answer. Returns `requeue: true` for a rate-limit 429 (never
- * `insufficient_quota`, which waiting does not fix): nothing was billed, and the generation goes
- * back to the head of its client's line (`requeueAtHead`).
+ * `insufficient_quota`, which waiting does not fix) whose wait fits in QUEUE_MAX_WAIT_S: nothing
+ * was billed, and the generation goes back to the head of its client's line (`requeueAtHead`).
  */
 export function recordOutcome(
   s: LimitsState,
@@ -121,13 +135,22 @@ export function recordOutcome(
     // OpenAI did not take the call: it leaves the window and is counted again when resent.
     if (call) s.sent.splice(s.sent.indexOf(call), 1);
     const hinted = outcome.headers ? retryAfterMs(outcome.headers, now) : undefined;
-    s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
-    s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
+    // A wait longer than anyone may queue (an absurd hint, a day's limit) is not the per-minute
+    // limit: that generation gets OpenAI's answer and its Retry-After; nothing is learned from it.
+    if (hinted !== undefined && hinted > cfg.maxWaitS * 1000) return { requeue: false };
     s.learned = Math.max(1, succeeded(s, cfg, now));
     s.quietSince = now;
+    s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
+    s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
     return { requeue: true };
   }
   if (!call) return { requeue: false };
+  const status = outcome.kind === "failed" ? (outcome.status ?? 0) : 0;
+  if (status >= 400 && !NO_IMAGE_UNKNOWN.includes(status)) {
+    // OpenAI answered with an error (a 400, a region block, a 500): no image was made to count.
+    s.sent.splice(s.sent.indexOf(call), 1);
+    return { requeue: false };
+  }
   call.state = outcome.kind === "done" ? "ok" : "failed";
   s.meanCallMs = Math.round(s.meanCallMs * 0.8 + Math.max(0, now - call.at) * 0.2);
   if (outcome.kind === "done") {
@@ -148,7 +171,7 @@ export function recordOutcome(
 
 /** When capacity may next grow on its own (block ends, window slides): the dispatcher's alarm. */
 export function wakeAt(s: LimitsState, cfg: QueueLimitsConfig, now: number): number | null {
-  const times = s.sent.filter((c) => c.at > now - cfg.windowMs).map((c) => c.at + cfg.windowMs);
+  const times = s.sent.filter((c) => c.at > now - heldMs(cfg)).map((c) => c.at + heldMs(cfg));
   if (s.blockedUntil > now) times.push(s.blockedUntil);
   return times.length ? Math.min(...times) : null;
 }
@@ -189,10 +212,10 @@ export function admit(
 
 /** Images sent within the window that have succeeded. */
 function succeeded(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - cfg.windowMs ? sum + c.images : sum), 0);
+  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
 }
 
 /** Forgets answered calls that left the window; calls in flight stay (they hold concurrency). */
 function prune(s: LimitsState, cfg: QueueLimitsConfig, now: number): void {
-  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - cfg.windowMs);
+  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - heldMs(cfg));
 }

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../../../workers/app/src/errors";
+import type { RunResult } from "../../../../workers/app/src/generations/run";
+import {
+  rateLimited,
+  rateLimitHeaders,
+  releaseOutcome,
+  retried,
+  turnEnd,
+} from "../../../../workers/app/src/generations/turn";
+
+const failed = (code: ConstructorParameters<typeof ApiError>[0]): RunResult => ({
+  outcome: "failed_definite_answer",
+  error: new ApiError(code, "x"),
+});
+const succeeded: RunResult = {
+  outcome: "succeeded",
+  answer: { id: "gen_x", created: 1, model: "gpt-image-1", images: [] },
+};
+const HINT = { "retry-after": "3", "x-ratelimit-remaining-requests": "0" };
+
+describe("a generation's side of the queue", () => {
+  it("a full queue is a queue_full end with a Retry-After of 1 s to an hour; expired and cancelled end too", () => {
+    const full = turnEnd({ full: true, retryAfterS: 7200 });
+    expect(full?.outcome).toBe("queue_full");
+    expect(full?.error.headers["Retry-After"]).toBe("3600");
+    expect(turnEnd({ full: true, retryAfterS: 0 })?.error.headers["Retry-After"]).toBe("1");
+    expect(turnEnd({ expired: true })?.error.code).toBe("queue_timeout");
+    expect(turnEnd({ cancelled: true })?.error.code).toBe("cancelled");
+    expect(turnEnd({ granted: true })).toBeUndefined();
+    expect(turnEnd({ queued: true, position: 2, etaS: 9 })).toBeUndefined();
+  });
+
+  it("only OpenAI's rate-limit 429 is requeued; insufficient_quota and other failures are released", () => {
+    const limited = { status: 429, headers: HINT };
+    expect(rateLimited(failed("upstream_rate_limited"), limited)).toBe(true);
+    expect(releaseOutcome(failed("upstream_rate_limited"), limited)).toEqual({
+      kind: "failed",
+      status: 429,
+      code: "rate_limit_exceeded",
+      headers: HINT,
+    });
+    // Out of quota (worded upstream_error): waiting does not fix it.
+    expect(rateLimited(failed("upstream_error"), limited)).toBe(false);
+    expect(releaseOutcome(failed("upstream_error"), limited)).toMatchObject({ code: "insufficient_quota" });
+    expect(rateLimited(failed("upstream_rate_limited"), undefined)).toBe(false);
+    expect(releaseOutcome(failed("upstream_error"), undefined)).toEqual({ kind: "failed" });
+    expect(releaseOutcome(succeeded, { status: 200, headers: HINT })).toEqual({ kind: "done", headers: HINT });
+  });
+
+  it("passes on only the headers the dispatcher learns from", () => {
+    const headers = new Headers({ ...HINT, "retry-after-ms": "2500", "set-cookie": "a=b", "x-request-id": "req_1" });
+    expect(rateLimitHeaders(headers)).toEqual({ ...HINT, "retry-after-ms": "2500" });
+  });
+
+  it("calls a broken RPC again (a dispatcher restart), and stops once the generation ended", async () => {
+    let calls = 0;
+    const flaky = () => (++calls < 3 ? Promise.reject(new Error("reset")) : Promise.resolve("ok"));
+    expect(await retried(flaky)).toBe("ok");
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(
+      retried(
+        () => Promise.reject(new Error(`reset ${++calls}`)),
+        () => true,
+      ),
+    ).rejects.toThrow("reset 1");
+  });
+});
