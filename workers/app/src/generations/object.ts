@@ -1,30 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import { type AppConfig, DEFAULTS, getConfig, loadConfig } from "../config";
+import { DEFAULTS, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
-import { DEFAULT_PRICES } from "../guard/pricing";
 import type { EnterResult } from "../queue/dispatcher";
+import { endGeneration, settleRecord } from "./ending";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
-import { type Outcome, ruleFor } from "./outcome";
+import type { Outcome, OutcomeRule } from "./outcome";
 import { QueueWatch } from "./queue-watch";
-import { endRecord, newRecord, type WaitResult, waitResultOf } from "./record";
-import { abandonedEnd, alarmMargin, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
-import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
-import { releaseKey, settlePending } from "./settle";
-import {
-  awaitTurn,
-  cancelledError,
-  firstTurn,
-  queueOf,
-  rateLimitHeaders,
-  reportCall,
-  retried,
-  type TurnEnd,
-  turnEnd,
-  type UpstreamAnswer,
-} from "./turn";
-import { answerOf, type GenerationRecord, type GenerationSpec, type GenerationView, type Phase, toView } from "./types";
+import { newRecord, type WaitResult, waitResultOf } from "./record";
+import { abandonedEnd, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
+import { generationLog, type RunResult } from "./run";
+import { type RunHost, Runner } from "./runner";
+import { releaseKey } from "./settle";
+import { awaitTurn, cancelledError, firstTurn, queueOf, reportCall, retried, type TurnEnd, turnEnd } from "./turn";
+import { type GenerationRecord, type GenerationSpec, type GenerationView, toView } from "./types";
 
 const RECORD = "record";
 
@@ -33,14 +23,17 @@ const RECORD = "record";
  * `create` persists it and starts the run in `ctx.waitUntil` (pending I/O keeps the object alive
  * without a client), `wait` and `view` answer the app, `fetch("/events")` streams it (replay from
  * `Last-Event-ID`, then live). A fresh instance or the alarm ends a run whose owner died
- * (recover.ts); the alarm also deletes the record after GENERATION_TTL_HOURS.
+ * (recover.ts); the alarm also deletes the record after GENERATION_TTL_HOURS. The run is
+ * runner.ts's, the ending ending.ts's, both over this object's state given explicitly.
  */
 export class Generation extends DurableObject<AppBindings> {
   #record: GenerationRecord | undefined;
   #events: EventLog;
   #fanout: Fanout;
   #waiters: Array<(result: WaitResult) => void> = [];
-  #running = false;
+  /** This object's state as runner.ts and ending.ts see it. */
+  #state: RunHost;
+  #runner: Runner;
   /** The first answer of the queue (create's `enter`), for the run's first turn. */
   #turn: EnterResult | undefined;
   #watch: QueueWatch | undefined;
@@ -49,9 +42,26 @@ export class Generation extends DurableObject<AppBindings> {
     super(ctx, env);
     this.#record = ctx.storage.kv.get<GenerationRecord>(RECORD);
     this.#events = new EventLog(this.#record ? durableEvents(this.#record) : []);
-    this.#fanout = new Fanout(this.#events, {
-      heartbeatMs: this.#config()?.streamHeartbeatMs ?? DEFAULTS.streamHeartbeatMs,
-    });
+    // The settings, or undefined when they are wrong: reading a record must work all the same.
+    const config = () => loadConfig(env).config;
+    this.#fanout = new Fanout(this.#events, { heartbeatMs: config()?.streamHeartbeatMs ?? DEFAULTS.streamHeartbeatMs });
+    this.#state = {
+      env,
+      storage: ctx.storage,
+      events: this.#events,
+      fanout: this.#fanout,
+      record: () => this.#record,
+      save: () => {
+        if (this.#record) ctx.storage.kv.put(RECORD, this.#record);
+      },
+      config,
+      clock: () => timingOf(config(), queueWaitOf(env)),
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      waitForTurn: () => this.waitForTurn(),
+      queue: () => this.#queue(),
+      end: (result) => this.#end(result),
+    };
+    this.#runner = new Runner(this.#state);
     // A brand-new object (every POST makes one) has nothing to recover: blocking its input for
     // an empty #recover cost about 0.6 ms of CPU per generation (bench:ab, small answers).
     if (this.#record) void ctx.blockConcurrencyWhile(() => this.#recover(true));
@@ -66,9 +76,9 @@ export class Generation extends DurableObject<AppBindings> {
     if (!this.#record) {
       const record = newRecord(id, model, spec, Date.now());
       this.#record = record;
-      this.#save();
+      this.#state.save();
       // Watched from the start: after a restart before `sent`, the alarm resumes or abandons it.
-      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#clock()));
+      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#state.clock()));
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
       // A broken enter leaves the first turn to the run's own acquire (with its retries).
       const first = await firstTurn(this.env, record);
@@ -79,7 +89,7 @@ export class Generation extends DurableObject<AppBindings> {
       }
       this.#turn = first;
       if (first && "queued" in first) this.#queue().told({ position: first.position, eta_s: first.etaS });
-      this.#start();
+      this.#runner.start();
       if (first && "granted" in first) return { id, status: "running" };
     }
     return { id: this.#record.id, status: this.#record.status };
@@ -156,29 +166,20 @@ export class Generation extends DurableObject<AppBindings> {
     return this.#watch;
   }
 
-  /** The settings, or undefined when they are wrong: reading a record must work all the same. */
-  #config(): AppConfig | undefined {
-    return loadConfig(this.env).config;
-  }
-
-  #clock() {
-    return timingOf(this.#config(), queueWaitOf(this.env));
-  }
-
-  #save(): void {
-    if (this.#record) this.ctx.storage.kv.put(RECORD, this.#record);
-  }
-
   async #recover(fresh: boolean): Promise<void> {
     const record = this.#record;
     if (!record) return;
-    const decision = recoveryFor(record, { ...this.#clock(), now: Date.now(), running: this.#running }, fresh);
+    const decision = recoveryFor(
+      record,
+      { ...this.#state.clock(), now: Date.now(), running: this.#runner.running },
+      fresh,
+    );
     if (decision.action === "expire") {
       await releaseKey(this.env, record);
       await this.ctx.storage.deleteAll();
       this.#record = undefined;
     } else if (decision.action === "settle") {
-      await this.#settle(record);
+      await settleRecord(this.#state, record);
     } else if (decision.action === "interrupt" || decision.action === "abandon") {
       const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
       const log = generationLog(this.env, record);
@@ -188,111 +189,17 @@ export class Generation extends DurableObject<AppBindings> {
       else await reportCall(this.env, record, end.result, undefined, log);
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
-      this.#start();
+      this.#runner.start();
     } else if (!fresh) {
       await this.ctx.storage.setAlarm(decision.alarmAt);
     }
   }
 
-  #start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.ctx.waitUntil(this.#run());
-  }
-
-  async #run(): Promise<void> {
-    let result: RunResult | TurnEnd;
-    try {
-      for (;;) {
-        const end = await this.waitForTurn();
-        if (end) {
-          result = end;
-          break;
-        }
-        await this.#enter("granted");
-        let answer: UpstreamAnswer | undefined;
-        result = await runGeneration({
-          env: this.env,
-          config: getConfig(this.env),
-          record: this.#record as GenerationRecord,
-          enter: (phase) => this.#enter(phase),
-          preview: (p) => this.#fanout.publish(this.#events.preview(p)),
-          answered: (status, headers) => {
-            answer = { status, headers: rateLimitHeaders(headers) };
-          },
-        });
-        if (!(await this.#release(result, answer))) break;
-      }
-    } catch (err) {
-      result = unexpectedFailure(this.env, this.#record as GenerationRecord, err);
-    }
-    if ("route" in result && result.route && this.#record) this.#record.route = result.route;
-    this.#running = false;
-    await this.#end(result);
-  }
-
-  /**
-   * Tells the dispatcher how the call went. True when OpenAI's rate-limit 429 sent it back to the
-   * queue: nothing was billed, the budget hold and the idempotency key stay, and the generation
-   * waits again (status `queued`; its next turn is a second `running` event).
-   */
-  async #release(result: RunResult, answer: UpstreamAnswer | undefined): Promise<boolean> {
-    const record = this.#record as GenerationRecord;
-    const log = generationLog(this.env, record);
-    if (!(await reportCall(this.env, record, result, answer, log))) return false;
-    record.phase = "queued";
-    record.status = "queued";
-    this.#save();
-    await this.ctx.storage.sync();
-    log.info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
-    this.#queue().reset();
-    this.#queue().start(true);
-    return true;
-  }
-
-  /** Persists a phase before its step; `sent` is synced and watched by the alarm. */
-  async #enter(phase: Phase): Promise<void> {
-    const record = this.#record as GenerationRecord;
-    if (record.phase === "ended") throw new Error("Ended by recovery"); // a stuck run woke late
-    const now = Date.now();
-    record.phase = phase;
-    if (phase === "granted") {
-      record.status = "running";
-      record.grants += 1;
-      record.granted_at = now;
-      // Saved with `sent`, a moment later: a restart in between finds `queued` and resumes.
-      this.#fanout.publish(this.#events.append("running", {}));
-      return;
-    }
-    if (phase === "sent") record.sent_at = now;
-    this.#save();
-    if (phase === "sent") await this.ctx.storage.setAlarm(nextCheck(record, this.#clock()));
-    await this.ctx.storage.sync();
-  }
-
-  /** Ends the generation: record, guards (outcome.ts), then the final event and the waiters. */
-  async #end(result: RunResult | { outcome: Outcome; error: ApiError }, rule = ruleFor(result.outcome)): Promise<void> {
-    const record = this.#record;
-    if (!record || record.phase === "ended") return;
-    endRecord(record, rule, "answer" in result ? { answer: result.answer } : { error: result.error });
-    this.#save(); // with `settle`: a crash before the settle is done is finished by recovery
-    await this.#settle(record); // before the end is told: a retry with the key must find it released
-    const ok = record.status === "succeeded";
-    this.#fanout.publish(
-      this.#events.append(ok ? "completed" : "error", ok ? answerOf(record) : { error: record.error }),
-    );
-    this.#fanout.closeAll();
+  /** Ends the generation (ending.ts), then answers the waiters. */
+  async #end(result: RunResult | { outcome: Outcome; error: ApiError }, rule?: Readonly<OutcomeRule>): Promise<void> {
+    if (!(await endGeneration(this.#state, result, rule))) return;
     const final = this.#result() as WaitResult;
     for (const resolve of this.#waiters.splice(0)) resolve(final);
-  }
-
-  /** Settles an ended record's guards; until that succeeds its alarm comes back every margin. */
-  async #settle(record: GenerationRecord): Promise<void> {
-    const prices = this.#config()?.guard.prices ?? DEFAULT_PRICES;
-    const done = await settlePending(this.env, prices, record, generationLog(this.env, record));
-    if (done) this.#save();
-    const clock = this.#clock();
-    await this.ctx.storage.setAlarm(done ? nextCheck(record, clock) : Date.now() + alarmMargin(clock.timeoutMs));
   }
 
   /** The ended generation as wait() gives it; undefined while it runs; null when unknown. */

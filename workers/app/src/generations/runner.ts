@@ -1,0 +1,117 @@
+/**
+ * A generation object's run, as one sequence: wait for the turn, enter each phase (persisted
+ * before its step), call OpenAI (run.ts), report the call to the queue, and again after a
+ * rate-limit 429; then the end. At most one runs per object, in `ctx.waitUntil`.
+ */
+import { getConfig } from "../config";
+import type { ObjectState } from "./ending";
+import type { QueueWatch } from "./queue-watch";
+import { nextCheck } from "./recover";
+import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
+import { rateLimitHeaders, reportCall, type TurnEnd, type UpstreamAnswer } from "./turn";
+import type { GenerationRecord, Phase } from "./types";
+
+/** What the run needs of its object beyond the shared state. */
+export interface RunHost extends ObjectState {
+  /** Keeps the object alive for the run (`ctx.waitUntil`). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** The object's waitForTurn (tests override it). */
+  waitForTurn(): Promise<TurnEnd | undefined>;
+  /** The object's queue watch. */
+  queue(): QueueWatch;
+  /** The object's end, with its waiters. */
+  end(result: RunResult | TurnEnd): Promise<void>;
+}
+
+/** The run of one generation object; `running` tells recovery whether its owner is alive. */
+export class Runner {
+  #running = false;
+
+  constructor(private readonly host: RunHost) {}
+
+  /** Whether a run is under way in this instance. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Starts the run unless one is under way. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.host.waitUntil(this.#run());
+  }
+
+  async #run(): Promise<void> {
+    const host = this.host;
+    let result: RunResult | TurnEnd;
+    try {
+      for (;;) {
+        const end = await host.waitForTurn();
+        if (end) {
+          result = end;
+          break;
+        }
+        await this.#enter("granted");
+        let answer: UpstreamAnswer | undefined;
+        result = await runGeneration({
+          env: host.env,
+          config: getConfig(host.env),
+          record: host.record() as GenerationRecord,
+          enter: (phase) => this.#enter(phase),
+          preview: (p) => host.fanout.publish(host.events.preview(p)),
+          answered: (status, headers) => {
+            answer = { status, headers: rateLimitHeaders(headers) };
+          },
+        });
+        if (!(await this.#release(result, answer))) break;
+      }
+    } catch (err) {
+      result = unexpectedFailure(host.env, host.record() as GenerationRecord, err);
+    }
+    const record = host.record();
+    if ("route" in result && result.route && record) record.route = result.route;
+    this.#running = false;
+    await host.end(result);
+  }
+
+  /**
+   * Tells the dispatcher how the call went. True when OpenAI's rate-limit 429 sent it back to the
+   * queue: nothing was billed, the budget hold and the idempotency key stay, and the generation
+   * waits again (status `queued`; its next turn is a second `running` event).
+   */
+  async #release(result: RunResult, answer: UpstreamAnswer | undefined): Promise<boolean> {
+    const host = this.host;
+    const record = host.record() as GenerationRecord;
+    const log = generationLog(host.env, record);
+    if (!(await reportCall(host.env, record, result, answer, log))) return false;
+    record.phase = "queued";
+    record.status = "queued";
+    host.save();
+    await host.storage.sync();
+    log.info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
+    host.queue().reset();
+    host.queue().start(true);
+    return true;
+  }
+
+  /** Persists a phase before its step; `sent` is synced and watched by the alarm. */
+  async #enter(phase: Phase): Promise<void> {
+    const host = this.host;
+    const record = host.record() as GenerationRecord;
+    if (record.phase === "ended") throw new Error("Ended by recovery"); // a stuck run woke late
+    const now = Date.now();
+    record.phase = phase;
+    if (phase === "granted") {
+      record.status = "running";
+      record.grants += 1;
+      record.granted_at = now;
+      // Saved with `sent`, a moment later: a restart in between finds `queued` and resumes.
+      host.fanout.publish(host.events.append("running", {}));
+      return;
+    }
+    if (phase === "sent") record.sent_at = now;
+    host.save();
+    if (phase === "sent") await host.storage.setAlarm(nextCheck(record, host.clock()));
+    await host.storage.sync();
+  }
+}
