@@ -4,7 +4,7 @@
  * `--only=streaming,cpu` runs some phases (the report then has only their checks), and
  * `--paths=b,c --answers=small --concurrencies=16` narrows the overhead phase (for A/B runs while tuning).
  */
-export const PHASES = ["memory", "streaming", "overhead", "cpu"] as const;
+export const PHASES = ["memory", "streaming", "overhead", "cpu", "queue"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchConfig {
@@ -26,6 +26,8 @@ export interface BenchConfig {
   sse: { streams: number; events: number; gapMs: number };
   memory: { streams: number; idleMs: number; slowBytesPerSecond: number };
   cpu: { requests: Record<"1mb" | "4mb", number>; concurrency: number };
+  /** Fair queue (bench/queue.ts): interleaved rounds of c=1 requests per build, generations per limit case. */
+  queue: { rounds: number; perRound: number; generations: number };
   /** Whole run; phases still to come are skipped past it. */
   budgetMs: number;
 }
@@ -58,6 +60,7 @@ export function benchConfig(argv: string[]): BenchConfig {
         sse: { streams: 3, events: 3, gapMs: 10 },
         memory: { streams: 2, idleMs: 300, slowBytesPerSecond: 50e6 },
         cpu: { requests: { "1mb": 10, "4mb": 5 }, concurrency: 1 },
+        queue: { rounds: 2, perRound: 10, generations: 12 },
         budgetMs: 90_000,
       }
     : {
@@ -75,6 +78,7 @@ export function benchConfig(argv: string[]): BenchConfig {
         sse: { streams: 40, events: 10, gapMs: 20 },
         memory: { streams: 8, idleMs: 1000, slowBytesPerSecond: 10e6 },
         cpu: { requests: { "1mb": 200, "4mb": 60 }, concurrency: 1 },
+        queue: { rounds: 8, perRound: 60, generations: 30 },
         budgetMs: 8 * 60_000,
       };
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: what the relay and the app cost, measured beside a direct call and a naive
  * pass-through Worker, in one run on this machine. Three processes besides workerd: this one
  * (Miniflare's host, orchestration, /proc readings), the upstream, and the load generator.
- * Phases: memory (first, on a fresh workerd), streaming, overhead, CPU. Writes bench/results/
+ * Phases: memory (first, on a fresh workerd), streaming, overhead, CPU, queue (queue.ts). Writes bench/results/
  * and the README summary. `--quick` is a smoke run. Not part of `npm test`.
  */
 import { loadavg } from "node:os";
@@ -17,6 +17,7 @@ import { type MemoryResult, measureMemory } from "./phases/memory.ts";
 import { measureOverhead, type OverheadCell } from "./phases/overhead.ts";
 import { measureStream, type SsePath, type SseResult } from "./phases/streaming.ts";
 import { cpuSnapshot, machineBusySeconds, rssBytes } from "./proc.ts";
+import { measureQueue, type QueueResult, queueChecks } from "./queue.ts";
 import { writeReport } from "./report.ts";
 import { describeMachine, machine, workersCommit } from "./results.ts";
 import { startBenchStack } from "./stack.ts";
@@ -53,6 +54,7 @@ const streaming: SseResult[] = [];
 const memory: MemoryResult[] = [];
 const cpu: CpuResult[] = [];
 const skipped: string[] = [];
+let queue: QueueResult | undefined;
 /** Workerd's RSS after start-up and after each phase, MiB: shows what a phase leaves behind. */
 const rssAfter: Record<string, number> = {};
 /** Cores' worth of CPU used by processes outside the bench during each phase (noise). */
@@ -209,6 +211,11 @@ try {
       }
     }
   });
+
+  await phase("queue", async () => {
+    queue = await measureQueue(client, urls.upstream, config.queue);
+    for (const c of queueChecks(queue)) log(`  ${c.target}: ${c.measured}`);
+  });
 } finally {
   await stopAll();
 }
@@ -224,7 +231,12 @@ const results = {
   streaming,
   memory,
   cpu,
-  checks: [...checks(overhead, streaming, memory, cpu), ...durableChecks(streaming, memory, cpu)],
+  queue,
+  checks: [
+    ...checks(overhead, streaming, memory, cpu),
+    ...durableChecks(streaming, memory, cpu),
+    ...queueChecks(queue),
+  ],
   rssAfter,
   otherLoad,
   loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),

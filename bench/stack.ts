@@ -67,10 +67,13 @@ export interface BenchStackOptions {
   relayVariantEntry?: string;
   /** The same for the app: served as `appVariant`, set up like (e) (no-op bucket, no asset router). */
   appVariantEntry?: string;
+  /** More settings for the app (d) and its copies, e.g. the queue's limit (bench/queue.ts). */
+  appVars?: Record<string, string>;
 }
 
 export async function startBenchStack(upstreamUrl: string, options: BenchStackOptions = {}): Promise<BenchStack> {
   const { inspectorPort, relayVariantEntry, appVariantEntry } = options;
+  const appVars = { ...APP_BENCH_VARS, ...options.appVars };
   const [app, relay, variant, appVariant] = await Promise.all([
     bundleWorker("workers/app/src/index.ts", "app", OUT),
     bundleWorker("workers/relay/src/index.ts", "relay", OUT),
@@ -86,7 +89,7 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
       modules: true,
       scriptPath,
       unsafeDirectSockets: LOOPBACK_SOCKET,
-      bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
+      bindings: { ...appConfig.bindings, ...appVars },
       serviceBindings: { ...appConfig.serviceBindings, IMAGES: { name: "null-r2", entrypoint: "NullBucket" } },
     }) as V4WorkerOptions;
 
@@ -103,7 +106,7 @@ export async function startBenchStack(upstreamUrl: string, options: BenchStackOp
           modules: true,
           scriptPath: app,
           unsafeDirectSockets: LOOPBACK_SOCKET,
-          bindings: { ...appConfig.bindings, ...APP_BENCH_VARS },
+          bindings: { ...appConfig.bindings, ...appVars },
         } as V4WorkerOptions,
         appCore("image-app-null-r2", app),
         ...(appVariant ? [appCore("image-app-variant", appVariant)] : []),

@@ -19,6 +19,9 @@ interface Directive {
   id: string;
   events: number;
   gapMs: number;
+  /** `limit=5 window=2000`: answer OpenAI's rate-limit 429 past 5 calls in any 2 s (0: no limit). */
+  limit: number;
+  windowMs: number;
 }
 
 const KINDS: readonly string[] = [...ANSWER_KINDS, ...SSE_KINDS];
@@ -36,6 +39,8 @@ export function parseDirective(body: string): Directive {
     id: /id=([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? "",
     events: Math.min(num("events", 5), 20),
     gapMs: Math.min(num("gap", 20), 1000),
+    limit: num("limit", 0),
+    windowMs: num("window", 60_000),
   };
 }
 
@@ -45,6 +50,8 @@ export class BenchUpstream {
   private readonly sseEvents = new Map<string, Buffer[]>();
   /** Stream id -> hrtime (ns) at which each event's first byte was handed to the socket. */
   private readonly sent = new Map<string, bigint[]>();
+  /** When each POST arrived (ms, monotonic) and its status, for the queue phase's window counts. */
+  private arrivals: Array<{ ms: number; status: number }> = [];
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null | undefined;
@@ -84,9 +91,18 @@ export class BenchUpstream {
       return json(res, 200, { sent_ns: times.map(String) });
     }
     if (req.method === "GET" && path === "/_bench/ping") return json(res, 200, { ok: true });
+    if (req.method === "GET" && path === "/_bench/arrivals") {
+      const arrivals = this.arrivals;
+      this.arrivals = [];
+      return json(res, 200, { arrivals });
+    }
     if (req.method !== "POST" || !path.startsWith("/v1/images/")) return json(res, 404, { error: { code: "nf" } });
 
     const directive = parseDirective(Buffer.concat(chunks).toString("utf8"));
+    const ms = performance.now();
+    const waitMs = directive.limit ? this.overLimit(ms, directive) : 0;
+    this.arrivals.push({ ms, status: waitMs ? 429 : 200 });
+    if (waitMs) return rateLimited(res, waitMs);
     if (isSseKind(directive.kind)) return this.stream(res, { ...directive, kind: directive.kind });
     const body = this.answers[directive.kind];
     res.writeHead(200, {
@@ -96,6 +112,13 @@ export class BenchUpstream {
       "openai-processing-ms": "1",
     });
     res.end(body);
+  }
+
+  /** Ms until a call fits under `limit` answered calls per trailing window, or 0 when it fits now. */
+  private overLimit(ms: number, { limit, windowMs }: Directive): number {
+    const answered = this.arrivals.filter((a) => a.status === 200 && a.ms > ms - windowMs);
+    if (answered.length < limit) return 0;
+    return Math.max(1, Math.ceil((answered[answered.length - limit] as { ms: number }).ms + windowMs - ms));
   }
 
   private async stream(res: ServerResponse, directive: Directive & { kind: SseKind }): Promise<void> {
@@ -117,6 +140,25 @@ export class BenchUpstream {
     }
     res.end();
   }
+}
+
+/** OpenAI's rate-limit answer, with the wait hints it sends. */
+function rateLimited(res: ServerResponse, waitMs: number): void {
+  const text = JSON.stringify({
+    error: {
+      message: "Rate limit reached for images per minute.",
+      type: "requests",
+      param: null,
+      code: "rate_limit_exceeded",
+    },
+  });
+  res.writeHead(429, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "retry-after": String(Math.ceil(waitMs / 1000)),
+    "retry-after-ms": String(waitMs),
+  });
+  res.end(text);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
