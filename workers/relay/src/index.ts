@@ -1,5 +1,4 @@
 import { createLogger } from "../../shared/log";
-import { redactorFor } from "../../shared/redact";
 import { requestIdFrom } from "../../shared/request-id";
 import { checkAccess } from "./access";
 import { diagnostics } from "./diagnostics";
@@ -8,7 +7,7 @@ import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
 import { forward } from "./forward";
 import { contentTypeAllowed, headersTooLarge } from "./limits";
-import { misconfiguredMessage, relaySettings } from "./settings";
+import { misconfiguredMessage, relayRedactor, relaySettings } from "./settings";
 
 export { EgressFallback } from "./fallback";
 
@@ -20,7 +19,7 @@ export { EgressFallback } from "./fallback";
 export default {
   async fetch(request: Request, env: RelayEnv): Promise<Response> {
     const requestId = requestIdFrom(request.headers);
-    const log = createLogger("relay", { request_id: requestId }, redactorFor([env.OPENAI_API_KEY, env.RELAY_TOKEN]));
+    const log = createLogger("relay", { request_id: requestId }, relayRedactor(env));
     // The path exactly as sent. `new URL()` would resolve ".." and "%2e%2e" first and so let
     // "/v1/images/../images/generations" through; the raw text never matches such tricks.
     const endpoint = matchEndpoint(request.method, rawPath(request.url));

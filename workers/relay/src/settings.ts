@@ -1,4 +1,5 @@
 import { perEnv } from "../../shared/per-env";
+import { type Redactor, redactorFor } from "../../shared/redact";
 import { RELAY_MISCONFIGURED_PREFIX } from "../../shared/relay-protocol";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, type RelayEnv } from "./env";
 import type { Operator } from "./headers";
@@ -99,6 +100,12 @@ export function parseRelaySettings(env: RelayEnv): { settings?: RelaySettings; p
 export const relaySettings: (env: RelayEnv) => { settings?: RelaySettings; problems: RelayProblem[] } = perEnv((env) =>
   parseRelaySettings(env as RelayEnv),
 );
+
+/** The relay's redactor (its key and token, by value, plus credential shapes), built once per env. */
+export const relayRedactor: (env: RelayEnv) => Redactor = perEnv((env) => {
+  const { OPENAI_API_KEY, RELAY_TOKEN } = env as RelayEnv;
+  return redactorFor([OPENAI_API_KEY, RELAY_TOKEN]);
+});
 
 /** The operator's key and billing headers; callers' own values are used only without a key. */
 export const operatorOf = (env: RelayEnv, settings: RelaySettings): Operator => ({

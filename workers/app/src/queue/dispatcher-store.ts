@@ -5,6 +5,7 @@
  * caller hears of a grant or a place that a crash could take back.
  */
 import * as z from "zod/mini";
+import { perEnv } from "../../../shared/per-env";
 import type { AppBindings } from "../env";
 import { queueSettings } from "../settings";
 import { type FairState, newQueue, type QueueEntry, remove } from "./fairness";
@@ -86,10 +87,11 @@ export function nextAlarm(s: DispatchState, cfg: QueueLimitsConfig, now: number)
 const schema = z.object(queueSettings());
 
 /**
- * The queue's settings from the worker's env. A wrong value throws: the app refuses requests
- * with `config_error` before they reach the dispatcher (config.ts parses the same settings).
+ * The queue's settings from the worker's env, parsed once per env object (a generation's clock
+ * reads them on its hot path). A wrong value throws: the app refuses requests with
+ * `config_error` before they reach the dispatcher (config.ts parses the same settings).
  */
-export function queueConfig(env: AppBindings): QueueLimitsConfig {
+export const queueConfig: (env: AppBindings) => QueueLimitsConfig = perEnv((env) => {
   const s = z.parse(schema, env);
   return {
     imagesPerMinute: s.OPENAI_IMAGES_PER_MINUTE,
@@ -98,7 +100,7 @@ export function queueConfig(env: AppBindings): QueueLimitsConfig {
     maxLength: s.QUEUE_MAX_LENGTH,
     windowMs: s.QUEUE_WINDOW_S * 1000,
   };
-}
+});
 
 /** A release's outcome as it crosses RPC: plain data, headers as a record. */
 export type ReleaseOutcome =
