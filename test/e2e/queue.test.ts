@@ -4,8 +4,11 @@
  * stand-in allows one image per 4 s and the app knows it (OPENAI_IMAGES_PER_MINUTE per its
  * 4 s window); another client's generation holds the window when the page asks.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generate } from "../helpers/api.ts";
+import { ROOT } from "../helpers/build.ts";
 import { usePageStack } from "./browser.ts";
 import { expectFinalImages } from "./page-helpers.ts";
 
@@ -29,6 +32,9 @@ describe("the page in the queue", () => {
     await expect
       .poll(() => page.locator("#status").textContent(), { timeout: 10_000 })
       .toMatch(/^In the queue: 1st(, about \d+ s)?\.$/);
+    // The README's picture of this state (docs/page-queue.png is copied from it).
+    mkdirSync(join(ROOT, "test-results", "e2e"), { recursive: true });
+    await page.screenshot({ path: join(ROOT, "test-results", "e2e", "queue.png"), fullPage: true });
     await expectFinalImages(page, ctx.appUrl);
     expect(ctx.stack.standIn.apiCalls).toHaveLength(2);
     expect(ctx.stack.standIn.rateLimited).toBe(0);

@@ -10,10 +10,19 @@ export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /** Milliseconds to wait, at most MAX_RETRY_AFTER_MS; undefined when neither header is usable. */
 export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = parseNumber(headers.get("retry-after-ms"));
   // A zero or negative retry-after-ms says nothing; retry-after may still.
-  if (ms !== undefined && ms > 0) return cap(Math.ceil(ms));
-  const value = headers.get("retry-after")?.trim();
+  return retryAfterMsValue(headers.get("retry-after-ms")) ?? retryAfterValue(headers.get("retry-after"), now);
+}
+
+/** One `retry-after-ms` value in milliseconds, capped; undefined when unreadable or not above zero. */
+export function retryAfterMsValue(text: string | null): number | undefined {
+  const ms = parseNumber(text);
+  return ms !== undefined && ms > 0 ? cap(Math.ceil(ms)) : undefined;
+}
+
+/** One `retry-after` value (seconds or an HTTP date) in milliseconds, capped; undefined when unreadable. */
+export function retryAfterValue(text: string | null, now = Date.now()): number | undefined {
+  const value = text?.trim();
   if (!value) return undefined;
   const seconds = parseNumber(value);
   if (seconds !== undefined) return cap(Math.ceil(seconds * 1000));

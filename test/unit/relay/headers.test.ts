@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildDownstreamHeaders, buildUpstreamHeaders } from "../../../workers/relay/src/headers";
+import { buildDownstreamHeaders, buildUpstreamHeaders, operatorHeaders } from "../../../workers/relay/src/headers";
 
 /** What an edge request to the relay can carry: the end user's identity among the useful headers. */
 const incoming = () =>
@@ -106,6 +106,17 @@ describe("buildUpstreamHeaders", () => {
     expect(out.get("openai-organization")).toBe("org-123");
     expect(out.get("openai-project")).toBe("proj_456");
     expect(out.get("authorization")).toBe("Bearer sk-caller-key");
+  });
+
+  it("operatorHeaders (also the diagnostics' probes): the operator's key and billing, nothing without a key", () => {
+    const operator = { apiKey: "sk-relay-key", organization: "org-operator", project: "proj_operator" };
+    expect(operatorHeaders(operator)).toEqual({
+      authorization: "Bearer sk-relay-key",
+      "openai-organization": "org-operator",
+      "openai-project": "proj_operator",
+    });
+    expect(operatorHeaders({ apiKey: "sk-relay-key" })).toEqual({ authorization: "Bearer sk-relay-key" });
+    expect(operatorHeaders({ organization: "org-operator", project: "proj_operator" })).toEqual({});
   });
 
   it("sends no Authorization when neither has one", () => {

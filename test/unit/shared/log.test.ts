@@ -76,3 +76,48 @@ describe("createLogger with a redactor", () => {
     expect(logger.redact("key provkey-LEAK-42")).toBe("key [redacted]");
   });
 });
+
+describe("createLogger's constant fields", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("are redacted once, at the first line (none for a logger that never writes); a line redacts only its message and its own fields", () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const inner = redactorFor(["provkey-LEAK-42"]);
+    const seen: string[] = [];
+    const redact = (text: string) => {
+      seen.push(text);
+      return inner(text);
+    };
+    const logger = createLogger("app", { request_id: "req_1", route: "r" }, redact).with({ model: "m" });
+    expect(seen).toEqual([]);
+
+    logger.info("one", { status: "ok", n: 1 });
+    expect(seen.sort()).toEqual(["app", "m", "ok", "one", "r", "req_1"]);
+    seen.length = 0;
+    logger.info("two", { status: "ok" });
+    logger.warn("three");
+
+    expect(seen).toEqual(["two", "ok", "three"]);
+  });
+
+  it("never let a secret through, however they are given: at creation, through with(), changed afterwards", () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const base: Record<string, string> = { route: "via provkey-LEAK-42" };
+    const parent = createLogger("app", base, redactorFor(["provkey-LEAK-42"]));
+    base.route = "provkey-LEAK-42 again";
+    base.extra = "provkey-LEAK-42";
+    const logger = parent.with({ proxy: "provkey-LEAK-42" });
+
+    logger.info("line", { route: "provkey-LEAK-42 in a field" });
+
+    const line = String(log.mock.calls[0]?.[0]);
+    expect(line).not.toContain("LEAK");
+    expect(JSON.parse(line)).toEqual({
+      level: "info",
+      worker: "app",
+      msg: "line",
+      route: "[redacted] in a field",
+      proxy: "[redacted]",
+    });
+  });
+});

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../../../workers/shared/retry-after";
+import {
+  MAX_RETRY_AFTER_MS,
+  retryAfterMs,
+  retryAfterMsValue,
+  retryAfterValue,
+} from "../../../workers/shared/retry-after";
 
 const h = (headers: Record<string, string>) => new Headers(headers);
 
@@ -24,5 +29,19 @@ describe("retryAfterMs", () => {
 
   it.each(["soon", "-3", "1e3", "Infinity", "0x10", ""])("ignores retry-after %j", (value) => {
     expect(retryAfterMs(h({ "retry-after": value }), now)).toBeUndefined();
+  });
+});
+
+describe("one header's value (the relay's caps on what it passes on)", () => {
+  const now = Date.parse("2026-11-26T08:00:00Z");
+
+  it("reads each form as retryAfterMs does, capped; unreadable values give undefined", () => {
+    expect(retryAfterValue("Thu, 26 Nov 2026 08:00:05 GMT", now)).toBe(5000);
+    expect(retryAfterValue("99999999999", now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterValue("soon", now)).toBeUndefined();
+    expect(retryAfterValue(null, now)).toBeUndefined();
+    expect(retryAfterMsValue("99999999999999")).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterMsValue("0")).toBeUndefined();
+    expect(retryAfterMsValue("-5")).toBeUndefined();
   });
 });

@@ -55,7 +55,7 @@ els.model.addEventListener("change", fillModelChoices);
 els.size.addEventListener("change", showCustomSize);
 els.clearHistory.addEventListener("click", () => {
   clearHistory();
-  renderHistory();
+  renderHistory([]);
   setStatus("historyCleared");
   // The button just hid itself; move focus to the section instead of losing it.
   els.historyTitle.focus();

@@ -119,8 +119,8 @@ async function follow(job) {
 
 function keepInHistory(job, answer) {
   const urls = answer.images.map((image) => ownImageUrl(image.url)).filter(Boolean);
-  if (urls.length > 0) addToHistory({ urls, prompt: job.prompt, at: Date.now() });
-  renderHistory();
+  // The list just written is the one shown: localStorage is read once, by addToHistory.
+  renderHistory(urls.length > 0 ? addToHistory({ urls, prompt: job.prompt, at: Date.now() }) : undefined);
 }
 
 function onEvent(job, { event, payload }) {

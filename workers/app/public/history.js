@@ -31,6 +31,7 @@ export function loadHistory() {
     .slice(0, HISTORY_MAX);
 }
 
+/** Adds `entry` first and returns the list as saved (what the page shows next). */
 export function addToHistory(entry) {
   const list = [entry, ...loadHistory()].slice(0, HISTORY_MAX);
   safeStorage(() => localStorage.setItem(STORAGE_KEY, JSON.stringify(list)));

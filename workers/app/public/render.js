@@ -86,8 +86,8 @@ export function renderResult() {
   els.images.replaceChildren(...note, ...figures);
 }
 
-export function renderHistory() {
-  const entries = loadHistory();
+/** The history list: `entries` as given (just saved), else read from localStorage. */
+export function renderHistory(entries = loadHistory()) {
   els.historyEmpty.hidden = entries.length > 0;
   els.clearHistory.hidden = entries.length === 0;
   const when = new Intl.DateTimeFormat(state.lang, { dateStyle: "short", timeStyle: "short" });

@@ -2,7 +2,7 @@ import { keyVerdict, parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/op
 import type { RelayDiagnostics, RelayPathReport, RelayVerdict } from "../../shared/relay-protocol";
 import type { RelayEnv } from "./env";
 import { FALLBACK_LOCATION, fallbackEgress } from "./fallback";
-import type { Operator } from "./headers";
+import { type Operator, operatorHeaders } from "./headers";
 import { operatorOf, relaySettings } from "./settings";
 
 /** Each probe is small and free; none may hold the answer up for long. */
@@ -44,12 +44,9 @@ async function trace(send: Fetcher, base: string): Promise<Trace | undefined> {
  */
 async function probeModels(send: Fetcher, base: string, operator: Operator) {
   try {
-    const headers: Record<string, string> = {};
-    if (operator.apiKey) headers.authorization = `Bearer ${operator.apiKey}`;
-    if (operator.apiKey && operator.organization) headers["openai-organization"] = operator.organization;
-    if (operator.apiKey && operator.project) headers["openai-project"] = operator.project;
+    // The operator's own billing headers, by the same rule as a call (none without its key).
     const res = await send(`${base}/v1/models`, {
-      headers,
+      headers: operatorHeaders(operator),
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });
     const code = res.ok ? undefined : parseOpenAIError(await res.text()).code;
@@ -100,8 +97,8 @@ export async function diagnostics(request: Request, env: RelayEnv): Promise<Resp
     } satisfies RelayDiagnostics);
   }
   const base = settings.openaiBaseUrl;
-  const operator = operatorOf(env, settings);
-  const fallback = fallbackEgress(env);
+  const operator = operatorOf(env);
+  const fallback = fallbackEgress(env, settings);
   const [placed, viaFallback] = await Promise.all([
     checkPath((url, init) => fetch(url, init), operator, base),
     fallback ? checkPath((url, init) => fallback.fetch(url, init), operator, base) : Promise.resolve(null),

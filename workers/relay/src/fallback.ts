@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { RelayEnv } from "./env";
-import { relaySettings } from "./settings";
+import { type RelaySettings, relaySettings } from "./settings";
 
 /**
  * Where the fallback egress lives. A Durable Object created with this hint runs in western North
@@ -25,17 +25,17 @@ export class EgressFallback extends DurableObject<RelayEnv> {
   }
 }
 
-/** Whether a region-blocked call may be sent again from the fallback location. */
-export function fallbackEnabled(env: RelayEnv): boolean {
-  return env.EGRESS_FALLBACK !== undefined && relaySettings(env).settings?.regionFallback === true;
+/** Whether a region-blocked call may be sent again from the fallback location (`settings`: the caller's, already parsed). */
+export function fallbackEnabled(env: RelayEnv, settings: RelaySettings): boolean {
+  return env.EGRESS_FALLBACK !== undefined && settings.regionFallback;
 }
 
 /**
  * The fallback's stub, or undefined when it is disabled or not bound. Made only when needed:
  * most calls are never region-blocked, and the stub is not free on the hot path.
  */
-export function fallbackEgress(env: RelayEnv): DurableObjectStub | undefined {
-  if (!fallbackEnabled(env) || !env.EGRESS_FALLBACK) return undefined;
+export function fallbackEgress(env: RelayEnv, settings: RelaySettings): DurableObjectStub | undefined {
+  if (!fallbackEnabled(env, settings) || !env.EGRESS_FALLBACK) return undefined;
   const id = env.EGRESS_FALLBACK.idFromName(FALLBACK_LOCATION);
   return env.EGRESS_FALLBACK.get(id, { locationHint: FALLBACK_LOCATION });
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "../../shared/log";
 import { parseOpenAIError, REGION_BLOCK_CODE } from "../../shared/openai-wire";
 import { readTextLimited } from "../../shared/read-limited";
-import { retryAfterMs } from "../../shared/retry-after";
+import { retryAfterMsValue, retryAfterValue } from "../../shared/retry-after";
 import type { ForwardedPath } from "./endpoints";
 import type { RelayEnv } from "./env";
 import { relayError } from "./errors";
@@ -40,7 +40,7 @@ export async function forward(
   if (Number.isNaN(declared)) return relayError(400, "bad_content_length", "Unreadable Content-Length.", requestId);
   if (declared !== null && declared > maxBody) return tooLarge(maxBody, requestId);
 
-  const fallbackOn = fallbackEnabled(env);
+  const fallbackOn = fallbackEnabled(env, settings);
   const keep = fallbackOn && declared !== null && declared <= KEEP_BODY_BYTES;
   /** Set only for a chunked body: aborts the upstream call once the count passes the limit. */
   let overLimit: AbortController | undefined;
@@ -68,7 +68,7 @@ export async function forward(
   }
 
   const url = settings.openaiBaseUrl + path;
-  const headers = buildUpstreamHeaders(request.headers, operatorOf(env, settings), requestId);
+  const headers = buildUpstreamHeaders(request.headers, operatorOf(env), requestId);
   // A caller's disconnect needs no signal of ours: the runtime ends the invocation and cancels
   // its subrequests. Combining signals costs about 10 µs a call, so only a counted body does.
   const signal = overLimit ? AbortSignal.any([timeout, overLimit.signal]) : timeout;
@@ -117,7 +117,7 @@ export async function forward(
     "OpenAI refused the relay's egress region (unsupported_country_region_territory): the relay runs in a region OpenAI does not serve; check [placement] region in workers/relay/wrangler.toml",
     fields,
   );
-  const fallback = keep ? fallbackEgress(env) : undefined;
+  const fallback = keep ? fallbackEgress(env, settings) : undefined;
   if (!fallback) {
     log.warn("No fallback egress for this call", {
       reason: !fallbackOn ? "REGION_FALLBACK is off or unbound" : "request body too large to keep",
@@ -161,16 +161,11 @@ async function passError(from: Response, egress: string, requestId: string, log:
 
 /** Each wait hint at most an hour (shared/retry-after.ts), so no caller is told to wait for years. */
 function capWaits(headers: Headers): void {
-  for (const [name, unit] of [
-    ["retry-after", 1000],
-    ["retry-after-ms", 1],
-  ] as const) {
-    const value = headers.get(name);
-    if (value === null) continue;
-    // An HTTP date becomes seconds; a value the parser can't read is left as it came.
-    const ms = retryAfterMs(new Headers({ [name]: value }));
-    if (ms !== undefined) headers.set(name, String(Math.ceil(ms / unit)));
-  }
+  // An HTTP date becomes seconds; a value the parser can't read is left as it came.
+  const seconds = retryAfterValue(headers.get("retry-after"));
+  if (seconds !== undefined) headers.set("retry-after", String(Math.ceil(seconds / 1000)));
+  const ms = retryAfterMsValue(headers.get("retry-after-ms"));
+  if (ms !== undefined) headers.set("retry-after-ms", String(ms));
 }
 
 function respond(body: BodyInit | null, from: Response, egress: string, requestId: string): Response {

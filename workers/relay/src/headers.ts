@@ -16,6 +16,29 @@ export interface Operator {
   project?: string;
 }
 
+const operatorHeaderCache = new WeakMap<Operator, Record<string, string>>();
+
+/**
+ * What the operator's key sends upstream: its Authorization and, when set, the organisation and
+ * project it bills; nothing without a key. The one home of that rule, for calls and for the
+ * diagnostics' probes. Kept per operator object (operatorOf gives one per env): read-only.
+ */
+export function operatorHeaders(operator: Operator): Readonly<Record<string, string>> {
+  let out = operatorHeaderCache.get(operator);
+  if (out) return out;
+  out = {};
+  if (operator.apiKey) {
+    out.authorization = `Bearer ${operator.apiKey}`;
+    if (operator.organization) out["openai-organization"] = operator.organization;
+    if (operator.project) out["openai-project"] = operator.project;
+  }
+  operatorHeaderCache.set(operator, out);
+  return out;
+}
+
+/** With the caller's own key: the caller's billing headers, as sent. */
+const CALLER_BILLING_HEADERS = ["authorization", "openai-organization", "openai-project"];
+
 /**
  * The upstream headers of one call. Key custody decides who names the organisation and project:
  * with the operator's key, only the operator's settings (a caller must not choose which of the
@@ -27,18 +50,15 @@ export function buildUpstreamHeaders(incoming: Headers, operator: Operator, requ
     const value = incoming.get(name);
     if (value !== null) out.set(name, value);
   }
-  const billing: Record<string, string | null | undefined> = operator.apiKey
-    ? {
-        authorization: `Bearer ${operator.apiKey}`,
-        "openai-organization": operator.organization,
-        "openai-project": operator.project,
-      }
-    : {
-        authorization: incoming.get("authorization"),
-        "openai-organization": incoming.get("openai-organization"),
-        "openai-project": incoming.get("openai-project"),
-      };
-  for (const [name, value] of Object.entries(billing)) if (value) out.set(name, value);
+  if (operator.apiKey) {
+    const billing = operatorHeaders(operator);
+    for (const name in billing) out.set(name, billing[name] as string);
+  } else {
+    for (const name of CALLER_BILLING_HEADERS) {
+      const value = incoming.get(name);
+      if (value) out.set(name, value);
+    }
+  }
   // OpenAI echoes this id in its logs, which ties a support ticket to our logs. It is our own
   // random id (or the caller's, already checked to be short and plain), never the user's identity.
   out.set("x-client-request-id", requestId);

@@ -107,11 +107,17 @@ export const relayRedactor: (env: RelayEnv) => Redactor = perEnv((env) => {
   return redactorFor([OPENAI_API_KEY, RELAY_TOKEN]);
 });
 
-/** The operator's key and billing headers; callers' own values are used only without a key. */
-export const operatorOf = (env: RelayEnv, settings: RelaySettings): Operator => ({
-  apiKey: env.OPENAI_API_KEY || undefined,
-  organization: settings.organization,
-  project: settings.project,
+/**
+ * The operator's key and billing settings, once per env (the same object on every call); callers'
+ * own values are used only without a key.
+ */
+export const operatorOf: (env: RelayEnv) => Operator = perEnv((env) => {
+  const settings = relaySettings(env as RelayEnv).settings;
+  return {
+    apiKey: (env as RelayEnv).OPENAI_API_KEY || undefined,
+    organization: settings?.organization,
+    project: settings?.project,
+  };
 });
 
 /** "The relay is misconfigured: A must be …; B must be …." */
