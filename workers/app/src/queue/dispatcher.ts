@@ -1,18 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { perEnv } from "../../../shared/per-env";
 import type { AppBindings } from "../env";
 import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
 import { admit, statsOf, waitFor } from "./estimates";
-import {
-  enqueue as fairEnqueue,
-  position as fairPosition,
-  find,
-  nextGrant,
-  type QueueEntry,
-  remove,
-  requeueAtHead,
-  size,
-} from "./fairness";
+import * as fairness from "./fairness";
 import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
 import type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
 import { nextAlarm, sweep } from "./upkeep";
@@ -88,8 +78,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
     if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
     if (s.granted[gen]) return { granted: true };
     if (s.expired[gen] !== undefined) return { expired: true };
-    if (s.fair.ring.length > 0 && find(s.fair, gen)) return null;
-    const waiting = size(s.fair);
+    if (s.fair.ring.length > 0 && fairness.find(s.fair, gen)) return null;
+    const waiting = fairness.size(s.fair);
     if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
       // The lean path: nobody to be fair to, so no round robin, no sweep, no alarm, and one small
       // write (the grant's key); the seq keeps its meaning (loadState never gives it again).
@@ -99,7 +89,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
     }
     const admission = admit(s.limits, cfg, now, waiting);
     if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
-    fairEnqueue(s.fair, { gen, client, images }, now);
+    fairness.enqueue(s.fair, { gen, client, images }, now);
     this.#dirty.queue = true;
     return null;
   }
@@ -107,7 +97,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
     const { fair, limits } = this.#state;
-    const ahead = fairPosition(fair, gen);
+    const ahead = fairness.position(fair, gen);
     if (!ahead) return null;
     return { position: ahead.requests + 1, etaS: waitFor(limits, this.config(), this.now(), ahead) };
   }
@@ -122,14 +112,14 @@ export class Dispatcher extends DurableObject<AppBindings> {
     const s = this.#state;
     const grant = s.granted[gen];
     // A retried release answers as the first did: a requeued generation is waiting again.
-    if (!grant) return s.fair.ring.length > 0 && find(s.fair, gen) ? { requeued: true } : { released: true };
+    if (!grant) return s.fair.ring.length > 0 && fairness.find(s.fair, gen) ? { requeued: true } : { released: true };
     const [now, cfg] = [this.now(), this.config()];
     delete s.granted[gen];
     this.#dirty.grants.add(gen);
     this.#dirty.limits = true;
     const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
     const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
-    if (requeue) requeueAtHead(s.fair, grant.entry);
+    if (requeue) fairness.requeueAtHead(s.fair, grant.entry);
     if (s.fair.ring.length > 0) await this.#dispatch(now, cfg);
     else this.#write();
     return requeue ? { requeued: true } : { released: true };
@@ -137,7 +127,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Takes a waiting generation out of the queue: true when it was waiting (nothing was sent). */
   async cancel(gen: string): Promise<boolean> {
-    const removed = remove(this.#state.fair, gen);
+    const removed = fairness.remove(this.#state.fair, gen);
     if (!removed) return false;
     this.#settle(gen, { cancelled: true });
     await this.#dispatch(this.now(), this.config());
@@ -165,7 +155,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
     for (const gen of expired) this.#settle(gen, { expired: true });
     for (const gen of takenBack) this.#dirty.grants.add(gen);
     for (;;) {
-      const entry = nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
+      const entry = fairness.nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
       if (!entry) break;
       this.#grant(entry, now);
       this.#settle(entry.gen, { granted: true });
@@ -176,7 +166,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
   }
 
   /** Counts a grant in the window and remembers it until its release. */
-  #grant(entry: QueueEntry, now: number): void {
+  #grant(entry: fairness.QueueEntry, now: number): void {
     recordGrant(this.#state.limits, entry.gen, entry.images, now);
     this.#state.granted[entry.gen] = { entry, at: now };
     this.#dirty.grants.add(entry.gen);
@@ -203,11 +193,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
   }
 }
 
-/** The id of the deployment's dispatcher, derived once per env (it depends only on the name). */
-const dispatcherId = perEnv((env) => ((env as AppBindings).DISPATCH as DurableObjectNamespace).idFromName("openai"));
-
 /** The deployment's one dispatcher (one OpenAI key/organisation, one queue). */
 export function dispatcherOf(env: AppBindings): DurableObjectStub<Dispatcher> {
   const ns = env.DISPATCH as DurableObjectNamespace<Dispatcher>;
-  return ns.get(dispatcherId(env));
+  return ns.get(ns.idFromName("openai"));
 }

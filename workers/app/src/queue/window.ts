@@ -5,7 +5,8 @@
  * latest call leaves it, so the window's count is never lower than the truth and dispatch never
  * goes past a limit, at the price of counting a merged call at most one cell (1 s a minute) too
  * long. Whatever the traffic, the record holds the calls in flight and at most
- * `window / cell + 2` cells, so what the dispatcher stores and scans does not grow with the rate.
+ * `ceil(held / cell) + 1` cells (62 for a minute and its guard), so what the dispatcher stores
+ * and scans does not grow with the rate (test/unit/app/queue/window.test.ts).
  * Pure: time comes in as `now`; functions change the record in place.
  */
 
@@ -31,7 +32,7 @@ export interface SentWindow {
   answered: AnsweredCell[];
 }
 
-/** Cells per window: the record holds at most this many answered cells, and two more. */
+/** Cells per window; the guard (limits.ts `heldMs`) adds one or two. */
 export const CELLS_PER_WINDOW = 60;
 
 /** A cell's length for a window: a sixtieth of it (1 s for a minute), at least 1 ms. */
