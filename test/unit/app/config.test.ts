@@ -55,6 +55,7 @@ describe("parseConfig", () => {
       },
       streamHeartbeatMs: 10_000,
       generationTtlMs: 24 * 3_600_000,
+      queue: { imagesPerMinute: undefined, maxConcurrent: undefined, maxWaitS: 300, maxLength: 1000, windowMs: 60_000 },
     });
   });
 

@@ -22,6 +22,20 @@ export interface EgressConfig {
   coolOffMs: number;
 }
 
+/** The fair queue's settings (queue/): read by the dispatcher and by a generation's clock. */
+export interface QueueLimitsConfig {
+  /** `OPENAI_IMAGES_PER_MINUTE`: images per window; unset = learn it. */
+  imagesPerMinute?: number;
+  /** `MAX_CONCURRENT_GENERATIONS`: calls in flight at most; unset = no cap. */
+  maxConcurrent?: number;
+  /** `QUEUE_MAX_WAIT_S` (default 300). */
+  maxWaitS: number;
+  /** `QUEUE_MAX_LENGTH` (default 1000). */
+  maxLength: number;
+  /** The "minute" (`QUEUE_WINDOW_S`): 60 000 in production; tests shorten it to match a stand-in. */
+  windowMs: number;
+}
+
 export interface AppConfig {
   provider: "openai";
   defaultModel: string;
@@ -36,6 +50,7 @@ export interface AppConfig {
   streamHeartbeatMs: number;
   /** Milliseconds a generation's record is kept after it ends (GENERATION_TTL_HOURS). */
   generationTtlMs: number;
+  queue: QueueLimitsConfig;
 }
 
 /** A setting that is missing or wrong. Names the setting, never its value (it may be a secret). */
@@ -97,6 +112,13 @@ export function parseConfig(env: AppBindings): { config?: AppConfig; problems: C
       },
       streamHeartbeatMs: s.STREAM_HEARTBEAT_MS,
       generationTtlMs: Math.round(s.GENERATION_TTL_HOURS * 3_600_000),
+      queue: {
+        imagesPerMinute: s.OPENAI_IMAGES_PER_MINUTE,
+        maxConcurrent: s.MAX_CONCURRENT_GENERATIONS,
+        maxWaitS: s.QUEUE_MAX_WAIT_S,
+        maxLength: s.QUEUE_MAX_LENGTH,
+        windowMs: s.QUEUE_WINDOW_S * 1000,
+      },
     },
   };
 }
@@ -144,4 +166,9 @@ export function getConfig(env: AppBindings): AppConfig {
   const { config, problems } = loadConfig(env);
   if (!config) throw configError(problems);
   return config;
+}
+
+/** The fair queue's settings (queue/dispatcher.ts); a config_error like `getConfig`'s when any setting is wrong. */
+export function queueConfig(env: AppBindings): QueueLimitsConfig {
+  return getConfig(env).queue;
 }

@@ -125,10 +125,7 @@ const dollars = setting<number | undefined>(undefined, (t) => {
   return Number.isFinite(n) && n >= 0 ? { value: n } : { problem: "must be a number of dollars, 0 or more" };
 });
 
-/**
- * The fair queue's settings (queue/dispatcher.ts), also parsed on their own by the dispatcher,
- * which has no use for the rest.
- */
+/** The fair queue's settings (queue/dispatcher.ts; `queue` in config.ts). */
 export function queueSettings() {
   return {
     /** Unset: the queue learns the limit from OpenAI's answers. */

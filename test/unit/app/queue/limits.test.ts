@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { admit, estimateWaitS } from "../../../../workers/app/src/queue/estimates";
 import {
-  admit,
   currentLimit,
-  estimateWaitS,
   grantCapacity,
   heldMs,
   type LimitsState,
@@ -43,7 +42,7 @@ describe("limits: the window", () => {
     expect(grantCapacity(s, c, T0 + 60_999)).toBe(2);
     // Left the window: empty again, and an empty window admits any one call.
     expect(grantCapacity(s, c, T0 + 61_000)).toBe(Number.POSITIVE_INFINITY);
-    expect(s.sent).toEqual([]);
+    expect(s).toMatchObject({ inflight: {}, answered: [] }); // forgotten, not only uncounted
   });
 
   it("grants a head larger than the limit when the window is empty (no starvation), then nothing", () => {
@@ -99,7 +98,9 @@ describe("limits: learning from 429s", () => {
     // The refused call left the window: three succeeded images fill the learned limit.
     expect(windowImages(s, c, T0 + 2800)).toBe(3);
     expect(grantCapacity(s, c, T0 + 2800)).toBe(0);
-    expect(grantCapacity(s, c, T0 + 61_000)).toBe(1);
+    // a and b were sent within one cell (window.ts): they leave together at b's time, never earlier.
+    expect(grantCapacity(s, c, T0 + 61_099)).toBe(0);
+    expect(grantCapacity(s, c, T0 + 61_100)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("without a wait hint, backs off 1, 2, 4 … 60 s, and a success resets it", () => {
@@ -132,11 +133,13 @@ describe("limits: learning from 429s", () => {
     expect(s.learned).toBeNull();
     expect(s.blockedUntil).toBe(0);
     // OpenAI answered both with an error: no image was made, nothing stays in the window.
-    expect(s.sent).toEqual([]);
-    // A gateway's 502/504/524 or no answer at all: the call may have made its images; it counts.
+    expect(s).toMatchObject({ inflight: {}, answered: [] });
+    // A gateway's 502/504/524 or no answer at all: the call may have made its images; it counts,
+    // but not as a success.
     call(s, c, "g", T0).answer({ kind: "failed", status: 502 });
     call(s, c, "t", T0).answer({ kind: "failed" });
-    expect(s.sent.map((x) => x.state)).toEqual(["failed", "failed"]);
+    expect(windowImages(s, c, T0 + 1000)).toBe(2);
+    expect(s.answered).toEqual([{ from: T0, to: T0, images: 2, ok: 0 }]);
   });
 
   it("x-ratelimit-remaining-requests: 0 blocks until the reset, on any answer", () => {

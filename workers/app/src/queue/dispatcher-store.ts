@@ -1,15 +1,24 @@
 /**
- * What the dispatcher keeps in Durable Object storage, and how it reads and writes it. The whole
- * state is one value written with the synchronous KV API of a SQLite-backed object: one write per
- * change, no await, and the output gate holds every reply until that write is durable, so no
+ * What the dispatcher keeps in Durable Object storage, and how it reads and writes it: with the
+ * synchronous KV API of a SQLite-backed object, so a change is written with no await, every write
+ * of one turn commits together, and the output gate holds every reply until they are durable: no
  * caller hears of a grant or a place that a crash could take back.
+ *
+ * The state is split over keys by how often each part changes, so the common path (nobody waits)
+ * writes little and nothing grows with the traffic:
+ * - `dispatch:grant:<gen>`, one per call in flight: a grant with nobody waiting writes only this;
+ * - `dispatch:limits`, the rate-limit state without its calls in flight (they are the grants):
+ *   what was learned and the window's answered calls in at most ~62 cells (window.ts);
+ * - `dispatch:queue`, the waiting entries, their round robin and recent expiries: written only
+ *   when something waits or has just waited.
  */
-import * as z from "zod/mini";
-import { perEnv } from "../../../shared/per-env";
-import type { AppBindings } from "../env";
-import { queueSettings } from "../settings";
-import { type FairState, newQueue, type QueueEntry, remove } from "./fairness";
-import { type LimitsState, newLimits, type QueueLimitsConfig, recordOutcome, wakeAt } from "./limits";
+import type { QueueLimitsConfig } from "../config";
+import { type FairState, newQueue, type QueueEntry } from "./fairness";
+import { heldMs, type LimitsState, newLimits } from "./limits";
+import { countAnswered, type InflightCall } from "./window";
+
+/** The settings' home is config.ts; generations/recover.ts reads them from here. */
+export { queueConfig } from "../config";
 
 /** A generation allowed to send its call, kept until it reports back (`release`). */
 export interface Grant {
@@ -17,7 +26,7 @@ export interface Grant {
   at: number;
 }
 
-/** The dispatcher's persisted state. */
+/** The dispatcher's state in memory. */
 export interface DispatchState {
   fair: FairState;
   limits: LimitsState;
@@ -30,100 +39,73 @@ export interface DispatchState {
   expired: Record<string, number>;
 }
 
-const KEY = "dispatch";
+/** What changed since the last write: the dispatcher marks it, `writeState` writes only that. */
+export interface Dirty {
+  grants: Set<string>;
+  limits: boolean;
+  queue: boolean;
+}
+
+/** Nothing changed. */
+export const clean = (): Dirty => ({ grants: new Set(), limits: false, queue: false });
+
+const LIMITS = "dispatch:limits";
+const QUEUE = "dispatch:queue";
+const GRANT = "dispatch:grant:";
+/** The single value of the first layout (the whole state, rewritten on every call): read once, then split. */
+const LEGACY = "dispatch";
+
+type StoredLimits = Omit<LimitsState, "inflight">;
+type StoredQueue = Pick<DispatchState, "fair" | "expired">;
 
 /** The state saved last, or a fresh one. */
-export function loadState(storage: DurableObjectStorage, now: number): DispatchState {
-  return storage.kv.get<DispatchState>(KEY) ?? { fair: newQueue(), limits: newLimits(now), granted: {}, expired: {} };
+export function loadState(storage: DurableObjectStorage, cfg: QueueLimitsConfig, now: number): DispatchState {
+  const legacy = storage.kv.get<LegacyState>(LEGACY);
+  if (legacy) return fromLegacy(storage, legacy, cfg, now);
+  const queue = storage.kv.get<StoredQueue>(QUEUE) ?? { fair: newQueue(), expired: {} };
+  const granted: Record<string, Grant> = {};
+  for (const [, grant] of storage.kv.list<Grant>({ prefix: GRANT })) granted[grant.entry.gen] = grant;
+  const limits = { ...(storage.kv.get<StoredLimits>(LIMITS) ?? newLimits(now)), inflight: inflightOf(granted) };
+  // A grant made with nobody waiting does not write the queue: its seq must not be given again.
+  for (const { entry } of Object.values(granted)) queue.fair.nextSeq = Math.max(queue.fair.nextSeq, entry.seq + 1);
+  return { ...queue, limits, granted };
 }
 
-/** Saves the whole state (one synchronous write; see the file's comment). */
-export function saveState(storage: DurableObjectStorage, state: DispatchState): void {
-  storage.kv.put(KEY, state);
-}
-
-/**
- * A grant whose generation never reported back (it died) is taken back after this long, so it
- * cannot hold a concurrency slot for ever. Longer than any call may run (UPSTREAM_TIMEOUT_MS is
- * 5 minutes by default, plus egress retries).
- */
-export const STALE_GRANT_MS = 15 * 60_000;
-
-/**
- * Takes out entries that waited `maxWaitS` (returned: they end as `queue_timeout`, nothing
- * billed), takes back stale grants as failed calls, and forgets expiries older than one wait.
- */
-export function sweep(s: DispatchState, cfg: QueueLimitsConfig, now: number): string[] {
-  const maxWaitMs = cfg.maxWaitS * 1000;
-  for (const [gen, at] of Object.entries(s.expired)) if (at <= now - maxWaitMs) delete s.expired[gen];
-  const expired: string[] = [];
-  for (const entry of s.fair.ring.flatMap((l) => l.entries)) {
-    if (entry.enqueuedAt > now - maxWaitMs) continue;
-    remove(s.fair, entry.gen);
-    s.expired[entry.gen] = now;
-    expired.push(entry.gen);
+/** Writes what `dirty` names (synchronous; see the file's comment). */
+export function writeState(storage: DurableObjectStorage, s: DispatchState, dirty: Dirty): void {
+  for (const gen of dirty.grants) {
+    const grant = s.granted[gen];
+    if (grant) storage.kv.put(GRANT + gen, grant);
+    else storage.kv.delete(GRANT + gen);
   }
-  for (const [gen, grant] of Object.entries(s.granted)) {
-    if (grant.at > now - STALE_GRANT_MS) continue;
-    delete s.granted[gen];
-    recordOutcome(s.limits, gen, { kind: "failed" }, cfg, now);
+  if (dirty.limits) {
+    const { inflight: _, ...stored } = s.limits;
+    storage.kv.put(LIMITS, stored);
   }
-  return expired;
+  if (dirty.queue) storage.kv.put(QUEUE, { fair: s.fair, expired: s.expired });
 }
 
-/**
- * When the dispatcher must look again without being called: capacity may grow (a block ends, the
- * window slides), the oldest entry expires, or a grant goes stale. Null while nothing waits.
- */
-export function nextAlarm(s: DispatchState, cfg: QueueLimitsConfig, now: number): number | null {
-  const entries = s.fair.ring.flatMap((l) => l.entries);
-  if (entries.length === 0) return null;
-  const times = entries.map((e) => e.enqueuedAt + cfg.maxWaitS * 1000);
-  times.push(wakeAt(s.limits, cfg, now) ?? Number.POSITIVE_INFINITY);
-  for (const grant of Object.values(s.granted)) times.push(grant.at + STALE_GRANT_MS);
-  return Math.max(now + 1, Math.min(...times));
+/** The calls in flight, as the window counts them: one per grant. */
+function inflightOf(granted: Record<string, Grant>): Record<string, InflightCall> {
+  const inflight: Record<string, InflightCall> = {};
+  for (const [gen, { entry, at }] of Object.entries(granted)) inflight[gen] = { at, images: entry.images };
+  return inflight;
 }
 
-const schema = z.object(queueSettings());
+/** The first layout's state: the window kept every call sent, with its generation id. */
+interface LegacyState extends Omit<DispatchState, "limits"> {
+  limits: StoredLimits & { sent: { gen: string; at: number; images: number; state: string }[] };
+}
 
-/**
- * The queue's settings from the worker's env, parsed once per env object (a generation's clock
- * reads them on its hot path). A wrong value throws: the app refuses requests with
- * `config_error` before they reach the dispatcher (config.ts parses the same settings).
- */
-export const queueConfig: (env: AppBindings) => QueueLimitsConfig = perEnv((env) => {
-  const s = z.parse(schema, env);
-  return {
-    imagesPerMinute: s.OPENAI_IMAGES_PER_MINUTE,
-    maxConcurrent: s.MAX_CONCURRENT_GENERATIONS,
-    maxWaitS: s.QUEUE_MAX_WAIT_S,
-    maxLength: s.QUEUE_MAX_LENGTH,
-    windowMs: s.QUEUE_WINDOW_S * 1000,
-  };
-});
-
-/** A release's outcome as it crosses RPC: plain data, headers as a record. */
-export type ReleaseOutcome =
-  | { kind: "done"; headers?: Record<string, string> }
-  | { kind: "failed"; status?: number; code?: string | null; headers?: Record<string, string> };
-
-/** What `acquire` answers: send now, wait elsewhere (queue full), or give up (expired, cancelled). */
-export type AcquireResult =
-  | { granted: true }
-  | { full: true; retryAfterS: number }
-  | { expired: true }
-  | { cancelled: true };
-
-/** What `enter` answers: `acquire`'s answers, or waiting with its place (1-based) and estimate. */
-export type EnterResult = AcquireResult | { queued: true; position: number; etaS: number };
-
-/** The queue's figures for tests and health checks; no client identities. */
-export interface DispatchStats {
-  queued: number;
-  queuedImages: number;
-  inflight: number;
-  windowImages: number;
-  limit: number | null;
-  learned: number | null;
-  blockedUntil: number;
+/** Splits a state saved by the first layout (a deploy mid-queue keeps the queue and its order). */
+function fromLegacy(storage: DurableObjectStorage, old: LegacyState, cfg: QueueLimitsConfig, now: number) {
+  const { sent, ...rest } = old.limits;
+  const limits: LimitsState = { ...rest, answered: [], inflight: inflightOf(old.granted) };
+  for (const call of sent) {
+    if (call.state !== "inflight") countAnswered(limits, call, call.state === "ok", cfg.windowMs, heldMs(cfg), now);
+  }
+  const s: DispatchState = { fair: old.fair, expired: old.expired, granted: old.granted, limits };
+  writeState(storage, s, { grants: new Set(Object.keys(old.granted)), limits: true, queue: true });
+  storage.kv.delete(LEGACY);
+  return s;
 }

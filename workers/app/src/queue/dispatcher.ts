@@ -1,41 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env";
-import {
-  type AcquireResult,
-  type DispatchState,
-  type DispatchStats,
-  type EnterResult,
-  loadState,
-  nextAlarm,
-  queueConfig,
-  type ReleaseOutcome,
-  saveState,
-  sweep,
-} from "./dispatcher-store";
-import {
-  enqueue as fairEnqueue,
-  position as fairPosition,
-  find,
-  nextGrant,
-  type QueueEntry,
-  remove,
-  requeueAtHead,
-  size,
-} from "./fairness";
-import {
-  admit,
-  type CallOutcome,
-  currentLimit,
-  estimateWaitS,
-  grantCapacity,
-  type QueueLimitsConfig,
-  recordGrant,
-  recordOutcome,
-  wakeAt,
-  windowImages,
-} from "./limits";
+import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
+import { admit, statsOf, waitFor } from "./estimates";
+import * as fairness from "./fairness";
+import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
+import type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
+import { nextAlarm, sweep } from "./upkeep";
 
-export type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./dispatcher-store";
+export type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
 
 /**
  * The fair queue in front of OpenAI's rate limits, one object per deployment
@@ -45,15 +17,18 @@ export type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "
  * this object resets its in-memory waiters) calls again and finds its place unchanged.
  */
 export class Dispatcher extends DurableObject<AppBindings> {
-  #state: DispatchState;
+  #loaded: DispatchState | undefined;
+  /** What changed since the last write: each RPC writes only that (dispatcher-store.ts). */
+  #dirty: Dirty = clean();
   /** Callers waiting for a grant, by id: memory only (after a restart they call again). */
   #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
   #alarmAt: number | null = null;
   #config: QueueLimitsConfig | undefined;
 
-  constructor(ctx: DurableObjectState, env: AppBindings) {
-    super(ctx, env);
-    this.#state = loadState(ctx.storage, this.now());
+  /** The state, read from storage on first use (a wrong setting fails that RPC, not the object). */
+  get #state(): DispatchState {
+    this.#loaded ??= loadState(this.ctx.storage, this.config(), this.now());
+    return this.#loaded;
   }
 
   /** The clock; tests override it to move time without sleeping. */
@@ -69,7 +44,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /**
    * Resolves when generation `gen` of `client` may send its call for `images` images. With
-   * nothing waiting and room in the window it answers in the same turn with one storage write;
+   * nothing waiting and room in the window it answers in the same turn with one small write;
    * otherwise it waits its fair turn, or is refused as `full` when the queue is long or slow.
    */
   async acquire(gen: string, client: string, images: number): Promise<AcquireResult> {
@@ -103,54 +78,56 @@ export class Dispatcher extends DurableObject<AppBindings> {
     if (!Number.isInteger(images) || images < 1) throw new RangeError("images must be an integer ≥ 1");
     if (s.granted[gen]) return { granted: true };
     if (s.expired[gen] !== undefined) return { expired: true };
-    if (find(s.fair, gen)) return null;
-    const waiting = size(s.fair);
+    if (s.fair.ring.length > 0 && fairness.find(s.fair, gen)) return null;
+    const waiting = fairness.size(s.fair);
     if (waiting.requests === 0 && grantCapacity(s.limits, cfg, now) >= images) {
-      // The fast path: nobody to be fair to, so no round robin; the seq keeps its meaning.
+      // The lean path: nobody to be fair to, so no round robin, no sweep, no alarm, and one small
+      // write (the grant's key); the seq keeps its meaning (loadState never gives it again).
       this.#grant({ gen, client, images, seq: s.fair.nextSeq++, enqueuedAt: now }, now);
-      saveState(this.ctx.storage, s);
+      this.#write();
       return { granted: true };
     }
     const admission = admit(s.limits, cfg, now, waiting);
     if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
-    fairEnqueue(s.fair, { gen, client, images }, now);
+    fairness.enqueue(s.fair, { gen, client, images }, now);
+    this.#dirty.queue = true;
     return null;
   }
 
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
     const { fair, limits } = this.#state;
-    const ahead = fairPosition(fair, gen);
+    const ahead = fairness.position(fair, gen);
     if (!ahead) return null;
-    const [now, cfg] = [this.now(), this.config()];
-    // The estimate counts images ahead; with the window full, nothing moves before it slides.
-    const slides = grantCapacity(limits, cfg, now) === 0 ? (wakeAt(limits, cfg, now) ?? now) - now : 0;
-    const etaS = Math.max(estimateWaitS(limits, cfg, now, ahead), Math.ceil(slides / 1000));
-    return { position: ahead.requests + 1, etaS };
+    return { position: ahead.requests + 1, etaS: waitFor(limits, this.config(), this.now(), ahead) };
   }
 
   /**
    * A granted generation reports how its call went. A rate-limit 429 puts it back at the head of
    * its client's line (`requeued`: call `acquire` again); anything else frees its slot. A retried
-   * release changes nothing.
+   * release changes nothing. With nobody waiting it only writes the call's end: there is nothing
+   * to grant, and housekeeping (upkeep.ts) waits for the next dispatch, where it matters.
    */
   async release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
     const s = this.#state;
     const grant = s.granted[gen];
     // A retried release answers as the first did: a requeued generation is waiting again.
-    if (!grant) return find(s.fair, gen) ? { requeued: true } : { released: true };
+    if (!grant) return s.fair.ring.length > 0 && fairness.find(s.fair, gen) ? { requeued: true } : { released: true };
     const [now, cfg] = [this.now(), this.config()];
     delete s.granted[gen];
+    this.#dirty.grants.add(gen);
+    this.#dirty.limits = true;
     const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
     const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
-    if (requeue) requeueAtHead(s.fair, grant.entry);
-    await this.#dispatch(now, cfg);
+    if (requeue) fairness.requeueAtHead(s.fair, grant.entry);
+    if (s.fair.ring.length > 0) await this.#dispatch(now, cfg);
+    else this.#write();
     return requeue ? { requeued: true } : { released: true };
   }
 
   /** Takes a waiting generation out of the queue: true when it was waiting (nothing was sent). */
   async cancel(gen: string): Promise<boolean> {
-    const removed = remove(this.#state.fair, gen);
+    const removed = fairness.remove(this.#state.fair, gen);
     if (!removed) return false;
     this.#settle(gen, { cancelled: true });
     await this.#dispatch(this.now(), this.config());
@@ -159,17 +136,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Figures for tests and health: sizes, the limit in force and any block. */
   async stats(): Promise<DispatchStats> {
-    const [{ fair, limits, granted }, cfg] = [this.#state, this.config()];
-    const waiting = size(fair);
-    return {
-      queued: waiting.requests,
-      queuedImages: waiting.images,
-      inflight: Object.keys(granted).length,
-      windowImages: windowImages(limits, cfg, this.now()),
-      limit: currentLimit(limits, cfg),
-      learned: limits.learned,
-      blockedUntil: limits.blockedUntil,
-    };
+    return statsOf(this.#state, this.config(), this.now());
   }
 
   /** Time moved on: a block ended, the window slid, or a waiting entry is due to expire. */
@@ -180,25 +147,35 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /**
    * Expires old entries, takes back stale grants, grants in fair order while capacity allows,
-   * saves once, answers the granted waiters and sets the alarm for the next change.
+   * writes once, answers the granted waiters and sets the alarm for the next change.
    */
   async #dispatch(now: number, cfg: QueueLimitsConfig): Promise<void> {
     const s = this.#state;
-    for (const gen of sweep(s, cfg, now)) this.#settle(gen, { expired: true });
+    const { expired, takenBack } = sweep(s, cfg, now);
+    for (const gen of expired) this.#settle(gen, { expired: true });
+    for (const gen of takenBack) this.#dirty.grants.add(gen);
     for (;;) {
-      const entry = nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
+      const entry = fairness.nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
       if (!entry) break;
       this.#grant(entry, now);
       this.#settle(entry.gen, { granted: true });
     }
-    saveState(this.ctx.storage, s);
+    Object.assign(this.#dirty, { queue: true, limits: true });
+    this.#write();
     await this.#schedule(now, cfg);
   }
 
   /** Counts a grant in the window and remembers it until its release. */
-  #grant(entry: QueueEntry, now: number): void {
+  #grant(entry: fairness.QueueEntry, now: number): void {
     recordGrant(this.#state.limits, entry.gen, entry.images, now);
     this.#state.granted[entry.gen] = { entry, at: now };
+    this.#dirty.grants.add(entry.gen);
+  }
+
+  /** Writes what changed, before any await (dispatcher-store.ts). */
+  #write(): void {
+    writeState(this.ctx.storage, this.#state, this.#dirty);
+    this.#dirty = clean();
   }
 
   /** Answers everyone waiting on `gen`. */

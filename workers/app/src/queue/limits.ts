@@ -1,41 +1,34 @@
 /**
  * When the queue may send, and how much: OpenAI limits images per minute per organisation, and
  * the limit is either configured (`OPENAI_IMAGES_PER_MINUTE`) or learned from its answers. The
- * window counts images by the time they were sent, as OpenAI counts them on arrival.
- * Pure: time comes in as `now`, no timers, no I/O; the state is plain data (kept in storage
- * beside the queue) and functions change it in place.
+ * window counts images by the time they were sent, as OpenAI counts them on arrival (window.ts
+ * keeps that record bounded). Pure: time comes in as `now`, no timers, no I/O; the state is plain
+ * data (kept in storage beside the queue) and functions change it in place.
  */
-import { MAX_RETRY_AFTER_MS, retryAfterMs } from "../../../shared/retry-after";
+import { retryAfterMs } from "../../../shared/retry-after";
+import type { QueueLimitsConfig } from "../config";
 import { requestsResetMs } from "./reset-headers";
+import {
+  countAnswered,
+  countSent,
+  emptyWindow,
+  forget,
+  inflightCount,
+  nextSlide,
+  type SentWindow,
+  sentImages,
+  succeededImages,
+  takeInflight,
+} from "./window";
 
-/** Settings, from the worker's env. */
-export interface QueueLimitsConfig {
-  /** `OPENAI_IMAGES_PER_MINUTE`: images per window; unset = learn it. */
-  imagesPerMinute?: number;
-  /** `MAX_CONCURRENT_GENERATIONS`: calls in flight at most; unset = no cap. */
-  maxConcurrent?: number;
-  /** `QUEUE_MAX_WAIT_S` (default 300). */
-  maxWaitS: number;
-  /** `QUEUE_MAX_LENGTH` (default 1000). */
-  maxLength: number;
-  /** The "minute": 60 000 in production; tests shorten it to match a stand-in. */
-  windowMs: number;
-}
+/** Settings, from the worker's env (config.ts). */
+export type { QueueLimitsConfig } from "../config";
 
 /** Defaults for the settings that have one (README settings table). */
 export const QUEUE_DEFAULTS = { maxWaitS: 300, maxLength: 1000, windowMs: 60_000 } as const;
 
-/** One call sent, kept while in flight and for one window after. */
-export interface SentCall {
-  gen: string;
-  at: number;
-  images: number;
-  state: "inflight" | "ok" | "failed";
-}
-
-/** What the dispatcher persists for rate limiting, beside the queue. */
-export interface LimitsState {
-  sent: SentCall[];
+/** What the dispatcher persists for rate limiting, beside the queue: the window's record and what was learned. */
+export interface LimitsState extends SentWindow {
   /** Images per window learned from a 429; null until one is seen. */
   learned: number | null;
   /** Largest count of images that all succeeded within one window: the probe's known-good level. */
@@ -76,7 +69,7 @@ export function heldMs(cfg: QueueLimitsConfig): number {
 /** Fresh state: nothing sent, no limit learned, no block. */
 export function newLimits(now: number): LimitsState {
   const meanCallMs = DEFAULT_CALL_MS;
-  return { sent: [], learned: null, safe: 0, blockedUntil: 0, backoffMs: 0, quietSince: now, meanCallMs };
+  return { ...emptyWindow(), learned: null, safe: 0, blockedUntil: 0, backoffMs: 0, quietSince: now, meanCallMs };
 }
 
 /** The limit in force: the configured one, else the learned one, else null (probe). */
@@ -86,7 +79,7 @@ export function currentLimit(s: LimitsState, cfg: QueueLimitsConfig): number | n
 
 /** Images sent within the trailing window, in flight or answered (429'd calls are not kept). */
 export function windowImages(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
+  return sentImages(s, heldMs(cfg), now);
 }
 
 /**
@@ -96,9 +89,9 @@ export function windowImages(s: LimitsState, cfg: QueueLimitsConfig, now: number
  * linear probe), so finding the limit costs at most one 429.
  */
 export function grantCapacity(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  prune(s, cfg, now);
+  forget(s, heldMs(cfg), now);
   if (now < s.blockedUntil) return 0;
-  const inflight = s.sent.filter((c) => c.state === "inflight").length;
+  const inflight = inflightCount(s);
   if (cfg.maxConcurrent !== undefined && inflight >= cfg.maxConcurrent) return 0;
   const used = windowImages(s, cfg, now);
   if (used === 0) return Number.POSITIVE_INFINITY;
@@ -111,8 +104,7 @@ export function grantCapacity(s: LimitsState, cfg: QueueLimitsConfig, now: numbe
 
 /** Counts a granted call in the window (call right after `nextGrant` returned it). */
 export function recordGrant(s: LimitsState, gen: string, images: number, now: number): void {
-  if (!s.sent.some((c) => c.gen === gen && c.state === "inflight"))
-    s.sent.push({ gen, at: now, images, state: "inflight" });
+  countSent(s, gen, images, now);
 }
 
 /**
@@ -127,13 +119,12 @@ export function recordOutcome(
   cfg: QueueLimitsConfig,
   now: number,
 ): { requeue: boolean } {
-  const call = s.sent.find((c) => c.gen === gen && c.state === "inflight");
+  const call = takeInflight(s, gen);
   // Blocks before any 429 when the answer says the next call would be refused.
   const reset = outcome.headers ? requestsResetMs(outcome.headers) : undefined;
   if (reset !== undefined) s.blockedUntil = Math.max(s.blockedUntil, now + reset);
   if (outcome.kind === "failed" && outcome.status === 429 && outcome.code !== "insufficient_quota") {
-    // OpenAI did not take the call: it leaves the window and is counted again when resent.
-    if (call) s.sent.splice(s.sent.indexOf(call), 1);
+    // OpenAI did not take the call: it left the window (taken above) and is counted again when resent.
     const hinted = outcome.headers ? retryAfterMs(outcome.headers, now) : undefined;
     // A wait longer than anyone may queue (an absurd hint, a day's limit) is not the per-minute
     // limit: that generation gets OpenAI's answer and its Retry-After; nothing is learned from it.
@@ -148,10 +139,9 @@ export function recordOutcome(
   const status = outcome.kind === "failed" ? (outcome.status ?? 0) : 0;
   if (status >= 400 && !NO_IMAGE_UNKNOWN.includes(status)) {
     // OpenAI answered with an error (a 400, a region block, a 500): no image was made to count.
-    s.sent.splice(s.sent.indexOf(call), 1);
     return { requeue: false };
   }
-  call.state = outcome.kind === "done" ? "ok" : "failed";
+  countAnswered(s, call, outcome.kind === "done", cfg.windowMs, heldMs(cfg), now);
   s.meanCallMs = Math.round(s.meanCallMs * 0.8 + Math.max(0, now - call.at) * 0.2);
   if (outcome.kind === "done") {
     s.backoffMs = 0;
@@ -171,51 +161,13 @@ export function recordOutcome(
 
 /** When capacity may next grow on its own (block ends, window slides): the dispatcher's alarm. */
 export function wakeAt(s: LimitsState, cfg: QueueLimitsConfig, now: number): number | null {
-  const times = s.sent.filter((c) => c.at > now - heldMs(cfg)).map((c) => c.at + heldMs(cfg));
-  if (s.blockedUntil > now) times.push(s.blockedUntil);
-  return times.length ? Math.min(...times) : null;
+  const slide = nextSlide(s, heldMs(cfg), now);
+  const block = s.blockedUntil > now ? s.blockedUntil : null;
+  if (slide === null || block === null) return slide ?? block;
+  return Math.min(slide, block);
 }
 
-/**
- * Estimated wait in whole seconds for an entry with `ahead` before it: images ahead ÷ limit ×
- * window + the remaining block; without a known limit, position × mean call time ÷ calls in flight.
- */
-export function estimateWaitS(
-  s: LimitsState,
-  cfg: QueueLimitsConfig,
-  now: number,
-  ahead: { requests: number; images: number },
-): number {
-  const block = Math.max(0, s.blockedUntil - now);
-  const limit = currentLimit(s, cfg);
-  if (limit !== null) return Math.ceil((block + (ahead.images / limit) * cfg.windowMs) / 1000);
-  const inflight = s.sent.filter((c) => c.state === "inflight").length;
-  if (inflight === 0 && ahead.requests === 0) return Math.ceil(block / 1000);
-  return Math.ceil((block + ((ahead.requests + 1) * s.meanCallMs) / Math.max(1, inflight)) / 1000);
-}
-
-/**
- * Admission of a new generation that would wait behind `waiting`: refused as `queue_full` when
- * the queue is at `maxLength` or the estimate passes `maxWaitS`, with a Retry-After of the
- * estimate (when the queue ahead should have drained), 1 s to an hour.
- */
-export function admit(
-  s: LimitsState,
-  cfg: QueueLimitsConfig,
-  now: number,
-  waiting: { requests: number; images: number },
-): { ok: true; etaS: number } | { ok: false; retryAfterS: number } {
-  const etaS = estimateWaitS(s, cfg, now, waiting);
-  if (waiting.requests < cfg.maxLength && etaS <= cfg.maxWaitS) return { ok: true, etaS };
-  return { ok: false, retryAfterS: Math.min(MAX_RETRY_AFTER_MS / 1000, Math.max(1, etaS)) };
-}
-
-/** Images sent within the window that have succeeded. */
+/** Images sent within the window that have succeeded (never more than the truth: window.ts). */
 function succeeded(s: LimitsState, cfg: QueueLimitsConfig, now: number): number {
-  return s.sent.reduce((sum, c) => (c.state === "ok" && c.at > now - heldMs(cfg) ? sum + c.images : sum), 0);
-}
-
-/** Forgets answered calls that left the window; calls in flight stay (they hold concurrency). */
-function prune(s: LimitsState, cfg: QueueLimitsConfig, now: number): void {
-  s.sent = s.sent.filter((c) => c.state === "inflight" || c.at > now - heldMs(cfg));
+  return succeededImages(s, heldMs(cfg), now);
 }
