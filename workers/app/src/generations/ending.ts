@@ -14,6 +14,7 @@ import { endRecord } from "./record";
 import { alarmMargin, nextCheck, type RecoveryClock } from "./recover";
 import { generationLog, type RunResult } from "./run";
 import { settlePending } from "./settle";
+import type { DispatcherRpc } from "./turn";
 import { answerOf, type GenerationRecord } from "./types";
 
 /** What the ending and the run need of their generation object. */
@@ -29,6 +30,8 @@ export interface ObjectState {
   /** The settings, or undefined when they are wrong. */
   config(): AppConfig | undefined;
   clock(): Omit<RecoveryClock, "now" | "running">;
+  /** The dispatcher's `release` for this generation (the object's, which a test subclass can hold). */
+  release: DispatcherRpc["release"];
 }
 
 /**

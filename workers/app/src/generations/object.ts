@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { DEFAULTS, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
-import type { EnterResult } from "../queue/dispatcher";
+import type { EnterResult, ReleaseOutcome } from "../queue/dispatcher";
 import { endGeneration, settleRecord } from "./ending";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
@@ -60,6 +60,7 @@ export class Generation extends DurableObject<AppBindings> {
       waitForTurn: () => this.waitForTurn(),
       queue: () => this.#queue(),
       end: (result) => this.#end(result),
+      release: (gen, outcome) => this.release(gen, outcome),
     };
     this.#runner = new Runner(this.#state);
     // A brand-new object (every POST makes one) has nothing to recover: blocking its input for
@@ -153,6 +154,11 @@ export class Generation extends DurableObject<AppBindings> {
     return awaitTurn(this.env, this.#record as GenerationRecord, first);
   }
 
+  /** The dispatcher's `release`, through which the run reports its call; tests hold it. */
+  protected release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
+    return queueOf(this.env).release(gen, outcome);
+  }
+
   /** The queue watch, made on first use (a generation granted at once never needs one). */
   #queue(): QueueWatch {
     const record = this.#record as GenerationRecord;
@@ -186,7 +192,7 @@ export class Generation extends DurableObject<AppBindings> {
       log.warn(end.message, { phase: record.phase, fresh });
       // The run that would have reported to the queue is gone: it frees the place or the grant now.
       if (decision.action === "abandon") await retried(() => queueOf(this.env).cancel(record.id)).catch(() => false);
-      else await reportCall(this.env, record, end.result, undefined, log);
+      else await reportCall(this.env, this.#state.release, record, end.result, undefined, log);
       await this.#end(end.result, end.rule);
     } else if (decision.action === "resume") {
       this.#runner.start();

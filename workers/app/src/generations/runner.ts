@@ -83,7 +83,7 @@ export class Runner {
     const host = this.host;
     const record = host.record() as GenerationRecord;
     const log = generationLog(host.env, record);
-    if (!(await reportCall(host.env, record, result, answer, log))) return false;
+    if (!(await reportCall(host.env, host.release, record, result, answer, log))) return false;
     record.phase = "queued";
     record.status = "queued";
     host.save();

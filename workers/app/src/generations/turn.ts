@@ -143,13 +143,14 @@ export async function awaitTurn(
  */
 export async function reportCall(
   env: AppBindings,
+  release: DispatcherRpc["release"],
   record: GenerationRecord,
   result: RunResult,
   answer: UpstreamAnswer | undefined,
   log: Logger,
 ): Promise<boolean> {
   const dispatcher = queueOf(env);
-  const released = await retried(() => dispatcher.release(record.id, releaseOutcome(result, answer))).catch(() => {
+  const released = await retried(() => release(record.id, releaseOutcome(result, answer))).catch(() => {
     log.warn("The queue did not hear how the call went");
     return { released: true as const };
   });
