@@ -51,7 +51,9 @@ afterEach(() => {
 
 describe("the report to the dispatcher, after the end", () => {
   it("the JSON answer and the completed event arrive while the dispatcher has not heard the release", async () => {
-    const stack = await startStack({ appEntry: HELD, appVars: { HOLD_RELEASE: "1" } });
+    // A known limit: without one, the dispatcher's probe holds a second call behind an open grant.
+    const appVars = { HOLD_RELEASE: "1", OPENAI_IMAGES_PER_MINUTE: "60" };
+    const stack = await startStack({ appEntry: HELD, appVars });
     try {
       const res = await within(generate(stack, { prompt: "a cat" }), 5000);
       expect(res?.status, "the JSON answer waited for the dispatcher").toBe(200);
@@ -94,7 +96,8 @@ describe("the report to the dispatcher, after the end", () => {
       expect((await statsOf(second)).inflight).toBe(1);
       // The alarm is due UPSTREAM_TIMEOUT_MS and a 1 s margin after the call was sent.
       expect(await inflightBecomes(second, 0, 8000)).toBe(0);
-      expect(second.logs.join("\n")).not.toMatch(/Generation interrupted/);
+      // Ended before the restart (neither interrupted nor recovered from its images): only the report was left.
+      expect(second.logs.join("\n")).not.toMatch(/Generation (interrupted|recovered)/);
       const view = (await (await second.app(`/api/generations/${id}`)).json()) as { status: string };
       expect(view.status).toBe("succeeded");
       expect(second.standIn.apiCalls).toHaveLength(0);

@@ -3,7 +3,7 @@ import { DEFAULTS, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
 import type { EnterResult, ReleaseOutcome } from "../queue/dispatcher";
-import { endGeneration, settleRecord } from "./ending";
+import { endGeneration, finishEnd } from "./ending";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import type { Outcome, OutcomeRule } from "./outcome";
@@ -13,7 +13,7 @@ import { abandonedEnd, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timi
 import { generationLog, type RunResult } from "./run";
 import { type RunHost, Runner } from "./runner";
 import { releaseKey } from "./settle";
-import { awaitTurn, cancelledError, firstTurn, queueOf, reportCall, retried, type TurnEnd, turnEnd } from "./turn";
+import { awaitTurn, cancelledError, firstTurn, queueOf, releaseOutcome, retried, type TurnEnd, turnEnd } from "./turn";
 import { type GenerationRecord, type GenerationSpec, type GenerationView, toView } from "./types";
 
 const RECORD = "record";
@@ -59,7 +59,7 @@ export class Generation extends DurableObject<AppBindings> {
       waitUntil: (promise) => ctx.waitUntil(promise),
       waitForTurn: () => this.waitForTurn(),
       queue: () => this.#queue(),
-      end: (result) => this.#end(result),
+      end: (result, report) => this.#end(result, undefined, report),
       release: (gen, outcome) => this.release(gen, outcome),
     };
     this.#runner = new Runner(this.#state);
@@ -185,15 +185,19 @@ export class Generation extends DurableObject<AppBindings> {
       await this.ctx.storage.deleteAll();
       this.#record = undefined;
     } else if (decision.action === "settle") {
-      await settleRecord(this.#state, record);
+      await finishEnd(this.#state, record);
     } else if (decision.action === "interrupt" || decision.action === "abandon") {
       const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
       const log = generationLog(this.env, record);
       log.warn(end.message, { phase: record.phase, fresh });
-      // The run that would have reported to the queue is gone: it frees the place or the grant now.
+      // The run that would have reported to the queue is gone: an abandoned one leaves its place
+      // now; an interrupted call is reported after its end, like a run's.
       if (decision.action === "abandon") await retried(() => queueOf(this.env).cancel(record.id)).catch(() => false);
-      else await reportCall(this.env, this.#state.release, record, end.result, undefined, log);
-      await this.#end(end.result, end.rule);
+      await this.#end(
+        end.result,
+        end.rule,
+        decision.action === "interrupt" ? releaseOutcome(end.result, undefined) : undefined,
+      );
     } else if (decision.action === "resume") {
       this.#runner.start();
     } else if (!fresh) {
@@ -201,11 +205,16 @@ export class Generation extends DurableObject<AppBindings> {
     }
   }
 
-  /** Ends the generation (ending.ts), then answers the waiters. */
-  async #end(result: RunResult | { outcome: Outcome; error: ApiError }, rule?: Readonly<OutcomeRule>): Promise<void> {
-    if (!(await endGeneration(this.#state, result, rule))) return;
+  /** Ends the generation (ending.ts), answers the waiters, then tells the dispatcher (`report`). */
+  async #end(
+    result: RunResult | { outcome: Outcome; error: ApiError },
+    rule?: Readonly<OutcomeRule>,
+    report?: ReleaseOutcome,
+  ): Promise<void> {
+    if (!(await endGeneration(this.#state, result, rule, report))) return;
     const final = this.#result() as WaitResult;
     for (const resolve of this.#waiters.splice(0)) resolve(final);
+    await finishEnd(this.#state, this.#record as GenerationRecord);
   }
 
   /** The ended generation as wait() gives it; undefined while it runs; null when unknown. */
