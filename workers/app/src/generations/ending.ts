@@ -70,7 +70,7 @@ export async function endGeneration(
 export async function finishEnd(state: ObjectState, record: GenerationRecord): Promise<void> {
   const log = generationLog(state.env, record);
   const settled = await settlePending(state.env, pricesOf(state), record, log);
-  const reported = await reportPending(state.release, record, log);
+  const reported = await reportPending(state.env, state.release, record, log);
   state.save();
   const clock = state.clock();
   await state.storage.setAlarm(

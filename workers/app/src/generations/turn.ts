@@ -170,6 +170,7 @@ export async function reportRateLimited(
  * thrown: the alarm tries again, and past STALE_GRANT_MS the dispatcher takes the grant back.
  */
 export async function reportPending(
+  env: AppBindings,
   release: DispatcherRpc["release"],
   record: GenerationRecord,
   log: Logger,
@@ -177,7 +178,10 @@ export async function reportPending(
   const report = record.report;
   if (!report) return true;
   try {
-    await retried(() => release(record.id, report));
+    const heard = await retried(() => release(record.id, report));
+    // A rate-limit 429 whose first report broke in transit may have been requeued all the same:
+    // the generation has ended, so it leaves the queue instead of holding a grant nobody takes.
+    if ("requeued" in heard) await retried(() => queueOf(env).cancel(record.id));
   } catch {
     log.warn("The queue did not hear how the call went; retried by the alarm");
     return false;
