@@ -2,7 +2,7 @@
  * Bundles both workers once per test process with the same config wrangler uses (the worker's
  * `main`), so the integration tests run the code that would be deployed, in workerd.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { bundleWorker, ROOT } from "../../tools/workers-build.ts";
 
 export { ROOT };
@@ -16,5 +16,17 @@ export function buildWorkers(): Promise<{ app: string; relay: string }> {
     bundleWorker("workers/app/src/index.ts", "app", OUT),
     bundleWorker("workers/relay/src/index.ts", "relay", OUT),
   ]).then(([app, relay]) => ({ app, relay }));
+  return built;
+}
+
+const entries = new Map<string, Promise<string>>();
+
+/** Bundles another app entry (a test subclass of its objects) once per test process. */
+export function buildEntry(entry: string): Promise<string> {
+  let built = entries.get(entry);
+  if (!built) {
+    built = bundleWorker(entry, `entry-${basename(entry, ".ts")}`, OUT);
+    entries.set(entry, built);
+  }
   return built;
 }

@@ -6,7 +6,7 @@
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { OpenAIStandIn, type StandInOptions } from "../../tools/openai-stand-in/server.ts";
 import { workerOptionsFrom } from "../../tools/workers-build.ts";
-import { buildWorkers } from "./build.ts";
+import { buildEntry, buildWorkers } from "./build.ts";
 
 export const TEST_KEY = "sk-test-not-a-real-key-0001";
 
@@ -16,6 +16,11 @@ export interface StackOptions {
   standIn?: StandInOptions;
   /** Keep R2, KV and Durable Object state in this folder, so a new stack can pick it up. */
   persistDir?: string;
+  /**
+   * Another entry module for the app (relative to the root), bundled instead of the app's own:
+   * for test subclasses of its Durable Objects (test/unit/held-release-app.ts).
+   */
+  appEntry?: string;
   /** Replaces the app's outbound network (fetch to anything but its bindings). */
   appOutbound?: (request: Request) => Response | Promise<Response>;
   /**
@@ -56,6 +61,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scripts = await buildWorkers();
+  const appScript = options.appEntry ? await buildEntry(options.appEntry) : scripts.app;
   const standIn = await new OpenAIStandIn({
     apiKey: TEST_KEY,
     ...(options.standInFiles ? { filesOrigin: STAND_IN_FILES } : {}),
@@ -85,7 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         {
           ...appConfig,
           modules: true,
-          scriptPath: scripts.app,
+          scriptPath: appScript,
           // No per-client limits unless a test sets them: most tests send many calls from one "client".
           bindings: { ...appConfig.bindings, RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_DAY: "0", ...options.appVars },
           ...(outbound ? { outboundService: outbound } : {}),

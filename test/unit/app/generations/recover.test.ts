@@ -46,6 +46,14 @@ describe("recoveryFor, phase by phase", () => {
     expect(recoveryFor(sent({ phase: "storing" }), at(T0 + 9_000, true))).toEqual({ action: "interrupt" });
   });
 
+  it("ended with the dispatcher's report still owed (a crash after the end): settle, by a fresh instance or the alarm", () => {
+    const ended = sent({ phase: "ended", status: "succeeded", ended_at: T0 + 5_000, report: { kind: "done" } });
+    expect(recoveryFor(ended, at(T0 + 6_000), true)).toEqual({ action: "settle" });
+    expect(recoveryFor(ended, at(T0 + 6_000))).toEqual({ action: "settle" });
+    // Past the TTL too: the grant is freed before the record goes.
+    expect(recoveryFor(ended, at(T0 + 65_000))).toEqual({ action: "settle" });
+  });
+
   it("ended: kept for the TTL, then expired", () => {
     const ended = sent({ phase: "ended", status: "succeeded", ended_at: T0 + 5_000 });
     expect(recoveryFor(ended, at(T0 + 6_000), true)).toEqual({ action: "wait", alarmAt: T0 + 65_000 });

@@ -1,13 +1,18 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { AppBindings } from "../../../../workers/app/src/env";
 import { ApiError } from "../../../../workers/app/src/errors";
-import type { RunResult } from "../../../../workers/app/src/generations/run";
+import { generationLog, type RunResult } from "../../../../workers/app/src/generations/run";
 import {
+  queueOf,
   rateLimited,
   rateLimitHeaders,
   releaseOutcome,
+  reportPending,
   retried,
   turnEnd,
 } from "../../../../workers/app/src/generations/turn";
+import { queuedRecord } from "./fixtures";
 
 const failed = (code: ConstructorParameters<typeof ApiError>[0]): RunResult => ({
   outcome: "failed_definite_answer",
@@ -65,5 +70,27 @@ describe("a generation's side of the queue", () => {
         () => true,
       ),
     ).rejects.toThrow("reset 1");
+  });
+
+  it("a report owed after the end that the dispatcher requeues (the 429's first report was heard after all) takes it out of the queue", async () => {
+    const appEnv = env as unknown as AppBindings;
+    const queue = queueOf(appEnv);
+    const gen = `gen_${"7".repeat(32)}`;
+    expect(await queue.enter(gen, "ip:192.0.2.7", 1)).toEqual({ granted: true });
+    const report = {
+      kind: "failed",
+      status: 429,
+      code: "rate_limit_exceeded",
+      headers: { "retry-after": "5" },
+    } as const;
+    // Heard by the dispatcher, though the generation never got the answer: it is waiting again.
+    expect(await queue.release(gen, report)).toEqual({ requeued: true });
+    const record = queuedRecord({ id: gen, phase: "ended", status: "failed", grants: 1, report });
+    expect(await reportPending(appEnv, (g, o) => queue.release(g, o), record, generationLog(appEnv, record))).toBe(
+      true,
+    );
+    expect(record.report).toBeUndefined();
+    // Out of the queue: nothing left to cancel, nobody waiting.
+    expect(await queue.cancel(gen)).toBe(false);
   });
 });

@@ -2,18 +2,18 @@ import { DurableObject } from "cloudflare:workers";
 import { DEFAULTS, loadConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
-import type { EnterResult } from "../queue/dispatcher";
-import { endGeneration, settleRecord } from "./ending";
+import type { EnterResult, ReleaseOutcome } from "../queue/dispatcher";
+import { endGeneration, finishEnd } from "./ending";
 import { durableEvents, EventLog } from "./event-log";
 import { Fanout } from "./fanout";
 import type { Outcome, OutcomeRule } from "./outcome";
 import { QueueWatch } from "./queue-watch";
 import { newRecord, type WaitResult, waitResultOf } from "./record";
-import { abandonedEnd, interruptedEnd, nextCheck, queueWaitOf, recoveryFor, timingOf } from "./recover";
-import { generationLog, type RunResult } from "./run";
+import { nextCheck, queueWaitOf, timingOf } from "./recover";
+import { type RecoveryHost, recover } from "./recovery";
+import type { RunResult } from "./run";
 import { type RunHost, Runner } from "./runner";
-import { releaseKey } from "./settle";
-import { awaitTurn, cancelledError, firstTurn, queueOf, reportCall, retried, type TurnEnd, turnEnd } from "./turn";
+import { awaitTurn, cancelledError, firstTurn, queueOf, retried, type TurnEnd, turnEnd } from "./turn";
 import { type GenerationRecord, type GenerationSpec, type GenerationView, toView } from "./types";
 
 const RECORD = "record";
@@ -23,8 +23,9 @@ const RECORD = "record";
  * `create` persists it and starts the run in `ctx.waitUntil` (pending I/O keeps the object alive
  * without a client), `wait` and `view` answer the app, `fetch("/events")` streams it (replay from
  * `Last-Event-ID`, then live). A fresh instance or the alarm ends a run whose owner died
- * (recover.ts); the alarm also deletes the record after GENERATION_TTL_HOURS. The run is
- * runner.ts's, the ending ending.ts's, both over this object's state given explicitly.
+ * (recovery.ts); the alarm also deletes the record after GENERATION_TTL_HOURS. The run is
+ * runner.ts's, the ending ending.ts's, the recovery recovery.ts's, all over this object's state
+ * given explicitly.
  */
 export class Generation extends DurableObject<AppBindings> {
   #record: GenerationRecord | undefined;
@@ -34,6 +35,8 @@ export class Generation extends DurableObject<AppBindings> {
   /** This object's state as runner.ts and ending.ts see it. */
   #state: RunHost;
   #runner: Runner;
+  /** This object's state as recovery.ts sees it. */
+  #recovery: RecoveryHost;
   /** The first answer of the queue (create's `enter`), for the run's first turn. */
   #turn: EnterResult | undefined;
   #watch: QueueWatch | undefined;
@@ -59,12 +62,23 @@ export class Generation extends DurableObject<AppBindings> {
       waitUntil: (promise) => ctx.waitUntil(promise),
       waitForTurn: () => this.waitForTurn(),
       queue: () => this.#queue(),
-      end: (result) => this.#end(result),
+      end: (result, report) => this.#end(result, undefined, report),
+      release: (gen, outcome) => this.release(gen, outcome),
     };
     this.#runner = new Runner(this.#state);
+    this.#recovery = {
+      ...this.#state,
+      running: () => this.#runner.running,
+      resume: () => this.#runner.start(),
+      endWith: (result, rule, report) => this.#end(result, rule, report),
+      forget: async () => {
+        await ctx.storage.deleteAll();
+        this.#record = undefined;
+      },
+    };
     // A brand-new object (every POST makes one) has nothing to recover: blocking its input for
     // an empty #recover cost about 0.6 ms of CPU per generation (bench:ab, small answers).
-    if (this.#record) void ctx.blockConcurrencyWhile(() => this.#recover(true));
+    if (this.#record) void ctx.blockConcurrencyWhile(() => recover(this.#recovery, true));
   }
 
   /**
@@ -140,7 +154,7 @@ export class Generation extends DurableObject<AppBindings> {
   }
 
   override async alarm(): Promise<void> {
-    await this.#recover(false);
+    await recover(this.#recovery, false);
   }
 
   /**
@@ -151,6 +165,11 @@ export class Generation extends DurableObject<AppBindings> {
     const first = this.#turn;
     this.#turn = undefined;
     return awaitTurn(this.env, this.#record as GenerationRecord, first);
+  }
+
+  /** The dispatcher's `release`, through which the run reports its call; tests hold it. */
+  protected release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
+    return queueOf(this.env).release(gen, outcome);
   }
 
   /** The queue watch, made on first use (a generation granted at once never needs one). */
@@ -166,40 +185,16 @@ export class Generation extends DurableObject<AppBindings> {
     return this.#watch;
   }
 
-  async #recover(fresh: boolean): Promise<void> {
-    const record = this.#record;
-    if (!record) return;
-    const decision = recoveryFor(
-      record,
-      { ...this.#state.clock(), now: Date.now(), running: this.#runner.running },
-      fresh,
-    );
-    if (decision.action === "expire") {
-      await releaseKey(this.env, record);
-      await this.ctx.storage.deleteAll();
-      this.#record = undefined;
-    } else if (decision.action === "settle") {
-      await settleRecord(this.#state, record);
-    } else if (decision.action === "interrupt" || decision.action === "abandon") {
-      const end = decision.action === "abandon" ? abandonedEnd() : await interruptedEnd(this.env.IMAGES, record);
-      const log = generationLog(this.env, record);
-      log.warn(end.message, { phase: record.phase, fresh });
-      // The run that would have reported to the queue is gone: it frees the place or the grant now.
-      if (decision.action === "abandon") await retried(() => queueOf(this.env).cancel(record.id)).catch(() => false);
-      else await reportCall(this.env, record, end.result, undefined, log);
-      await this.#end(end.result, end.rule);
-    } else if (decision.action === "resume") {
-      this.#runner.start();
-    } else if (!fresh) {
-      await this.ctx.storage.setAlarm(decision.alarmAt);
-    }
-  }
-
-  /** Ends the generation (ending.ts), then answers the waiters. */
-  async #end(result: RunResult | { outcome: Outcome; error: ApiError }, rule?: Readonly<OutcomeRule>): Promise<void> {
-    if (!(await endGeneration(this.#state, result, rule))) return;
+  /** Ends the generation (ending.ts), answers the waiters, then tells the dispatcher (`report`). */
+  async #end(
+    result: RunResult | { outcome: Outcome; error: ApiError },
+    rule?: Readonly<OutcomeRule>,
+    report?: ReleaseOutcome,
+  ): Promise<void> {
+    if (!(await endGeneration(this.#state, result, rule, report))) return;
     const final = this.#result() as WaitResult;
     for (const resolve of this.#waiters.splice(0)) resolve(final);
+    await finishEnd(this.#state, this.#record as GenerationRecord);
   }
 
   /** The ended generation as wait() gives it; undefined while it runs; null when unknown. */

@@ -4,7 +4,10 @@
  * rules live in one table that a test checks row by row. Pure: no I/O.
  *
  * The rate-limit count taken at admission is kept in every row (as today for refused calls), so
- * it is not a column.
+ * it is not a column. Neither is what the dispatcher is told: that follows from whether a turn
+ * was granted, not from the outcome (generations/runner.ts, turn.ts `releaseOutcome`); nor
+ * whether the call may have been billed: the budget column says it (an estimate is charged
+ * exactly when it may have been).
  */
 
 /** Every way a generation can end (or, for `rate_limited_requeued`, leave `running` for now). */
@@ -37,9 +40,6 @@ export type BudgetAction = "settle_zero" | "settle_estimate" | "settle_actual" |
  */
 export type IdempotencyAction = "release" | "complete" | "keep";
 
-/** What to tell the dispatcher (queue/, §8 `release(gen, outcome)` and `cancel(gen)`). */
-export type DispatcherAction = "done" | "failed" | "rate_limited" | "cancel" | "none";
-
 /** A public error code an outcome always has; others take the code of the failure itself. */
 export type OutcomeErrorCode = "generation_interrupted" | "queue_timeout" | "cancelled" | "queue_full";
 
@@ -49,11 +49,8 @@ export interface OutcomeRule {
   status: "succeeded" | "failed" | "queued";
   budget: BudgetAction;
   idempotency: IdempotencyAction;
-  dispatcher: DispatcherAction;
   /** The record's error: a fixed code and HTTP status, `from_failure` (the ApiError's), or none. */
   error: { code: OutcomeErrorCode; status: number } | "from_failure" | null;
-  /** Whether OpenAI may have billed the call: true means it is never resent. */
-  mayBeBilled: boolean;
 }
 
 /** The §4 table. */
@@ -62,74 +59,55 @@ export const OUTCOMES: Readonly<Record<Outcome, Readonly<OutcomeRule>>> = {
     status: "succeeded",
     budget: "settle_actual",
     idempotency: "complete",
-    dispatcher: "done",
     error: null,
-    mayBeBilled: true,
   },
   failed_before_send: {
     status: "failed",
     budget: "settle_zero",
     idempotency: "release",
-    dispatcher: "failed",
     error: "from_failure",
-    mayBeBilled: false,
   },
   failed_definite_answer: {
     status: "failed",
     budget: "settle_zero",
     idempotency: "release",
-    dispatcher: "failed",
     error: "from_failure",
-    mayBeBilled: false,
   },
   failed_after_send: {
     status: "failed",
     budget: "settle_estimate",
     idempotency: "release",
-    dispatcher: "failed",
     error: "from_failure",
-    mayBeBilled: true,
   },
   interrupted: {
     status: "failed",
     budget: "settle_estimate",
     idempotency: "release",
-    dispatcher: "failed",
     error: { code: "generation_interrupted", status: 502 },
-    mayBeBilled: true,
   },
   cancelled: {
     status: "failed",
     budget: "settle_zero",
     idempotency: "release",
-    dispatcher: "cancel",
     error: { code: "cancelled", status: 409 },
-    mayBeBilled: false,
   },
   queue_timeout: {
     status: "failed",
     budget: "settle_zero",
     idempotency: "release",
-    dispatcher: "cancel",
     error: { code: "queue_timeout", status: 503 },
-    mayBeBilled: false,
   },
   queue_full: {
     status: "failed",
     budget: "settle_zero",
     idempotency: "release",
-    // Never entered the queue: there is nothing to release there.
-    dispatcher: "none",
     error: { code: "queue_full", status: 503 },
-    mayBeBilled: false,
   },
   rate_limited_requeued: {
     status: "queued",
     budget: "keep",
     idempotency: "keep",
-    dispatcher: "rate_limited",
     error: null,
-    mayBeBilled: false,
   },
 };
 

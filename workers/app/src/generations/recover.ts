@@ -10,7 +10,8 @@
  * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`), unless
  *   it has waited past its deadline (queue wait + timeout + margin): then its hold is stale and
  *   nobody waits for it, so it ends failed, charged nothing (`abandon`), never sent hours late.
- * - `ended` with its guards not settled yet (a crash between the end and the settle): `settle`.
+ * - `ended` with its guards not settled or the dispatcher not told yet (a crash between the end
+ *   and those): `settle` (both).
  * - `ended`: the record stays for its TTL, then `expire` (the key released, then deleteAll).
  */
 import { type AppConfig, DEFAULTS } from "../config";
@@ -60,7 +61,7 @@ export function nextCheck(record: GenerationRecord, clock: Omit<RecoveryClock, "
  */
 export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fresh = false): Recovery {
   if (record.phase === "ended") {
-    if (record.settle) return { action: "settle" };
+    if (record.settle || record.report) return { action: "settle" };
     const at = nextCheck(record, clock);
     return clock.now >= at ? { action: "expire" } : { action: "wait", alarmAt: at };
   }

@@ -1,14 +1,23 @@
 /**
  * A generation object's run, as one sequence: wait for the turn, enter each phase (persisted
- * before its step), call OpenAI (run.ts), report the call to the queue, and again after a
- * rate-limit 429; then the end. At most one runs per object, in `ctx.waitUntil`.
+ * before its step), call OpenAI (run.ts), and again after a rate-limit 429 the queue requeued;
+ * then the end, which tells the queue how the call went after the client. At most one runs per
+ * object, in `ctx.waitUntil`.
  */
 import { getConfig } from "../config";
+import type { ReleaseOutcome } from "../queue/dispatcher-store";
 import type { ObjectState } from "./ending";
 import type { QueueWatch } from "./queue-watch";
 import { nextCheck } from "./recover";
 import { generationLog, type RunResult, runGeneration, unexpectedFailure } from "./run";
-import { rateLimitHeaders, reportCall, type TurnEnd, type UpstreamAnswer } from "./turn";
+import {
+  rateLimited,
+  rateLimitHeaders,
+  releaseOutcome,
+  reportRateLimited,
+  type TurnEnd,
+  type UpstreamAnswer,
+} from "./turn";
 import type { GenerationRecord, Phase } from "./types";
 
 /** What the run needs of its object beyond the shared state. */
@@ -19,8 +28,8 @@ export interface RunHost extends ObjectState {
   waitForTurn(): Promise<TurnEnd | undefined>;
   /** The object's queue watch. */
   queue(): QueueWatch;
-  /** The object's end, with its waiters. */
-  end(result: RunResult | TurnEnd): Promise<void>;
+  /** The object's end, with its waiters; `report` is what the dispatcher is still owed. */
+  end(result: RunResult | TurnEnd, report?: ReleaseOutcome): Promise<void>;
 }
 
 /** The run of one generation object; `running` tells recovery whether its owner is alive. */
@@ -44,6 +53,8 @@ export class Runner {
   async #run(): Promise<void> {
     const host = this.host;
     let result: RunResult | TurnEnd;
+    // What the dispatcher is owed once a turn was granted, however the run ends.
+    let report: ReleaseOutcome | undefined;
     try {
       for (;;) {
         const end = await host.waitForTurn();
@@ -52,6 +63,7 @@ export class Runner {
           break;
         }
         await this.#enter("granted");
+        report = { kind: "failed" };
         let answer: UpstreamAnswer | undefined;
         result = await runGeneration({
           env: host.env,
@@ -63,7 +75,15 @@ export class Runner {
             answer = { status, headers: rateLimitHeaders(headers) };
           },
         });
-        if (!(await this.#release(result, answer))) break;
+        report = releaseOutcome(result, answer);
+        // Only OpenAI's rate-limit 429 needs the dispatcher's answer before the end: it may requeue.
+        if (!rateLimited(result, answer)) break;
+        const heard = await this.#requeue(report);
+        if (heard !== "requeued") {
+          if (heard === "heard") report = undefined;
+          break;
+        }
+        report = undefined;
       }
     } catch (err) {
       result = unexpectedFailure(host.env, host.record() as GenerationRecord, err);
@@ -71,19 +91,20 @@ export class Runner {
     const record = host.record();
     if ("route" in result && result.route && record) record.route = result.route;
     this.#running = false;
-    await host.end(result);
+    await host.end(result, report);
   }
 
   /**
-   * Tells the dispatcher how the call went. True when OpenAI's rate-limit 429 sent it back to the
-   * queue: nothing was billed, the budget hold and the idempotency key stay, and the generation
-   * waits again (status `queued`; its next turn is a second `running` event).
+   * Tells the dispatcher of OpenAI's rate-limit 429. When it sent the call back to the queue,
+   * nothing was billed, the budget hold and the idempotency key stay, and the generation waits
+   * again (status `queued`; its next turn is a second `running` event).
    */
-  async #release(result: RunResult, answer: UpstreamAnswer | undefined): Promise<boolean> {
+  async #requeue(report: ReleaseOutcome): Promise<"requeued" | "heard" | "unheard"> {
     const host = this.host;
     const record = host.record() as GenerationRecord;
     const log = generationLog(host.env, record);
-    if (!(await reportCall(host.env, record, result, answer, log))) return false;
+    const heard = await reportRateLimited(host.env, host.release, record, report, log);
+    if (heard !== "requeued") return heard;
     record.phase = "queued";
     record.status = "queued";
     host.save();
@@ -91,7 +112,7 @@ export class Runner {
     log.info("Rate limited by OpenAI: back in the queue", { grants: record.grants });
     host.queue().reset();
     host.queue().start(true);
-    return true;
+    return heard;
   }
 
   /** Persists a phase before its step; `sent` is synced and watched by the alarm. */

@@ -137,27 +137,55 @@ export async function awaitTurn(
 }
 
 /**
- * Reports a granted call to the dispatcher. True when OpenAI's rate-limit 429 sent it back to
- * the queue (the generation then waits again), at most MAX_TURNS - 1 times; a report never heard is taken back by the
- * dispatcher after a while (STALE_GRANT_MS), so it is logged, not fatal.
+ * Reports OpenAI's rate-limit 429 to the dispatcher before the end, for it may give the call
+ * another turn (at most MAX_TURNS - 1 times): `requeued` (the generation waits again), `heard`
+ * (released, or cancelled after the last turn), or `unheard` when the dispatcher could not be
+ * told (the end then keeps the report pending). Every other outcome is reported after the end.
  */
-export async function reportCall(
+export async function reportRateLimited(
   env: AppBindings,
+  release: DispatcherRpc["release"],
   record: GenerationRecord,
-  result: RunResult,
-  answer: UpstreamAnswer | undefined,
+  report: ReleaseOutcome,
   log: Logger,
-): Promise<boolean> {
+): Promise<"requeued" | "heard" | "unheard"> {
   const dispatcher = queueOf(env);
-  const released = await retried(() => dispatcher.release(record.id, releaseOutcome(result, answer))).catch(() => {
-    log.warn("The queue did not hear how the call went");
-    return { released: true as const };
-  });
-  if (!rateLimited(result, answer) || !("requeued" in released)) return false;
-  if (record.grants < MAX_TURNS) return true;
+  const released = await retried(() => release(record.id, report)).catch(() => undefined);
+  if (!released) {
+    log.warn("The queue did not hear how the call went; told again after the end");
+    return "unheard";
+  }
+  if (!("requeued" in released)) return "heard";
+  if (record.grants < MAX_TURNS) return "requeued";
   // Refused every turn (a limit the queue does not see, e.g. the key shared elsewhere): the
   // client gets OpenAI's 429, as egress gave it before the queue, after as many calls.
   await retried(() => dispatcher.cancel(record.id)).catch(() => false);
   log.warn("Rate limited by OpenAI on every turn: not queued again", { grants: record.grants });
-  return false;
+  return "heard";
+}
+
+/**
+ * Sends the report an ended record still owes the dispatcher (`record.report`): true when done
+ * (then it is gone, for the caller to save). A dispatcher that cannot be told is logged, not
+ * thrown: the alarm tries again, and past STALE_GRANT_MS the dispatcher takes the grant back.
+ */
+export async function reportPending(
+  env: AppBindings,
+  release: DispatcherRpc["release"],
+  record: GenerationRecord,
+  log: Logger,
+): Promise<boolean> {
+  const report = record.report;
+  if (!report) return true;
+  try {
+    const heard = await retried(() => release(record.id, report));
+    // A rate-limit 429 whose first report broke in transit may have been requeued all the same:
+    // the generation has ended, so it leaves the queue instead of holding a grant nobody takes.
+    if ("requeued" in heard) await retried(() => queueOf(env).cancel(record.id));
+  } catch {
+    log.warn("The queue did not hear how the call went; retried by the alarm");
+    return false;
+  }
+  delete record.report;
+  return true;
 }

@@ -5,6 +5,7 @@
  * them and the Generation object, so they are spelled out structurally instead.
  */
 
+import type { ReleaseOutcome } from "../queue/dispatcher-store";
 import type { OutcomeRule } from "./outcome";
 
 /** Public status (docs/design/durable-generations.md §4). */
@@ -85,6 +86,11 @@ export interface GenerationRecord {
    * set with the end, removed once settleGuards succeeded; recovery retries it until then.
    */
   settle?: Pick<OutcomeRule, "budget" | "idempotency">;
+  /**
+   * How the granted call went, for the dispatcher's `release`: set with the end (the client is
+   * told first), removed once the dispatcher heard it; recovery sends it until then.
+   */
+  report?: ReleaseOutcome;
   /** Epoch milliseconds. */
   enqueued_at: number;
   granted_at?: number;
