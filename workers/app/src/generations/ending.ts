@@ -7,7 +7,7 @@ import type { AppConfig } from "../config";
 import type { AppBindings } from "../env";
 import type { ApiError } from "../errors";
 import { DEFAULT_PRICES } from "../guard/pricing";
-import type { ReleaseOutcome } from "../queue/dispatcher-store";
+import type { ReleaseOutcome } from "../queue/rpc-types";
 import type { EventLog } from "./event-log";
 import type { Fanout } from "./fanout";
 import { type Outcome, ruleFor } from "./outcome";

@@ -3,7 +3,7 @@
  * a restart, or its alarm), done: recover.ts decides, this file acts on the object's state.
  */
 import type { ApiError } from "../errors";
-import type { ReleaseOutcome } from "../queue/dispatcher-store";
+import type { ReleaseOutcome } from "../queue/rpc-types";
 import { finishEnd, type ObjectState } from "./ending";
 import type { Outcome, OutcomeRule } from "./outcome";
 import { abandonedEnd, interruptedEnd, recoveryFor } from "./recover";

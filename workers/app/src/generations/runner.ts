@@ -5,7 +5,7 @@
  * object, in `ctx.waitUntil`.
  */
 import { getConfig } from "../config";
-import type { ReleaseOutcome } from "../queue/dispatcher-store";
+import type { ReleaseOutcome } from "../queue/rpc-types";
 import type { ObjectState } from "./ending";
 import type { QueueWatch } from "./queue-watch";
 import { nextCheck } from "./recover";

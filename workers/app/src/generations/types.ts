@@ -5,7 +5,7 @@
  * them and the Generation object, so they are spelled out structurally instead.
  */
 
-import type { ReleaseOutcome } from "../queue/dispatcher-store";
+import type { ReleaseOutcome } from "../queue/rpc-types";
 import type { OutcomeRule } from "./outcome";
 
 /** Public status (docs/design/durable-generations.md §4). */
