@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generate } from "../helpers/api.ts";
+import { sseReader } from "../helpers/sse.ts";
 import { startStack } from "../helpers/stack.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,4 +93,26 @@ describe("review: a restart mid-queue with nobody reading the queued generations
       await second.stop();
     }
   }, 60_000);
+});
+
+describe("review: issue 16's crowd with the default QUEUE_MAX_WAIT_S (test/integration/queue.test.ts raises it to 900)", () => {
+  it("12 simultaneous clients, no OPENAI_IMAGES_PER_MINUTE: every client gets its image, none an error", async () => {
+    const stack = await startStack({
+      standIn: { imagesPerWindow: { images: 3, windowMs: 3000 } },
+      appVars: { QUEUE_WINDOW_S: "3" },
+    });
+    try {
+      const all = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const res = await generate(stack, { prompt: `client ${i}`, stream: true }, ip(30 + i));
+          if (res.status !== 200)
+            return `${res.status} ${((await res.json()) as { error: { code: string } }).error.code}`;
+          return (await sseReader(res).rest()).at(-1)?.event;
+        }),
+      );
+      expect(all).toEqual(Array(12).fill("completed"));
+    } finally {
+      await stack.stop();
+    }
+  }, 45_000);
 });
