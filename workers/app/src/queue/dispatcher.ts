@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env";
 import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
-import { admit, statsOf, waitFor } from "./estimates";
+import { admit, estimateWait, statsOf } from "./estimates";
 import * as fairness from "./fairness";
 import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
 import type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
@@ -87,7 +87,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
       this.#write();
       return { granted: true };
     }
-    const admission = admit(s.limits, cfg, now, waiting);
+    const admission = admit(s.limits, cfg, now, waiting, images);
     if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
     fairness.enqueue(s.fair, { gen, client, images }, now);
     this.#dirty.queue = true;
@@ -98,8 +98,9 @@ export class Dispatcher extends DurableObject<AppBindings> {
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
     const { fair, limits } = this.#state;
     const ahead = fairness.position(fair, gen);
-    if (!ahead) return null;
-    return { position: ahead.requests + 1, etaS: waitFor(limits, this.config(), this.now(), ahead) };
+    const own = ahead && fairness.find(fair, gen)?.images;
+    if (!ahead || !own) return null;
+    return { position: ahead.requests + 1, etaS: estimateWait(limits, this.config(), this.now(), ahead, own).etaS };
   }
 
   /**
