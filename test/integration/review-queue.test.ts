@@ -144,28 +144,6 @@ describe('review: README "the alarm set at creation resumes it" (a restart while
   }, 45_000);
 });
 
-describe("review: issue 16's crowd with the default QUEUE_MAX_WAIT_S (test/integration/queue.test.ts raises it to 900)", () => {
-  it("12 simultaneous clients, no OPENAI_IMAGES_PER_MINUTE: every client gets its image, none an error", async () => {
-    const stack = await startStack({
-      standIn: { imagesPerWindow: { images: 3, windowMs: 3000 } },
-      appVars: { QUEUE_WINDOW_S: "3" },
-    });
-    try {
-      const all = await Promise.all(
-        Array.from({ length: 12 }, async (_, i) => {
-          const res = await generate(stack, { prompt: `client ${i}`, stream: true }, ip(30 + i));
-          if (res.status !== 200)
-            return `${res.status} ${((await res.json()) as { error: { code: string } }).error.code}`;
-          return (await sseReader(res).rest()).at(-1)?.event;
-        }),
-      );
-      expect(all).toEqual(Array(12).fill("completed"));
-    } finally {
-      await stack.stop();
-    }
-  }, 45_000);
-});
-
 describe("review: the budget hold of a generation waiting in the queue", () => {
   it("does not expire while the generation waits its turn (the queue's wait is not the call's)", async () => {
     // The hold lasts UPSTREAM_TIMEOUT_MS + its margin (4 s here) from admission; the queue lets
