@@ -213,6 +213,43 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
       await second.stop();
     }
   }, 45_000);
+
+  it("grants nobody absent: clients coming back after the restart are sent within the set limit, no 429", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-restart-"));
+    dirs.push(dir);
+    const options = {
+      persistDir: dir,
+      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
+      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
+    };
+    const ids: string[] = [];
+    const first = await startStack(options);
+    try {
+      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(160 + i) });
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack(options);
+    try {
+      await sleep(7000); // the clients poll again a few seconds after the restart
+      const views = await Promise.all(ids.slice(1).map((id) => second.app(`/api/generations/${id}`)));
+      for (const v of views) await v.body?.cancel();
+      const status = async (id: string) =>
+        ((await (await second.app(`/api/generations/${id}`)).json()) as { status: string }).status;
+      for (let i = 0; i < 100; i++) {
+        const all = await Promise.all(ids.slice(1).map(status));
+        if (all.every((s) => s === "succeeded" || s === "failed")) break;
+        await sleep(200);
+      }
+      // The limit is set to the stand-in's: the queue must never send past it.
+      expect(second.standIn.rateLimited).toBe(0);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });
 
 describe("QUEUE_MAX_WAIT_S", () => {
