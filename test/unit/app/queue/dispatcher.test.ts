@@ -119,11 +119,17 @@ describe("Dispatcher", () => {
     const stub = await dispatcher({ imagesPerMinute: 1 });
     await stub.acquire("a", "c1", 1);
     const b = stub.acquire("b", "c2", 1);
+    const c = stub.acquire("c", "c3", 1);
     expect(await peek(b)).toBe("pending");
+    expect(await stub.position("c")).toMatchObject({ position: 2 });
     expect(await stub.cancel("b")).toBe(true);
     expect(await b).toEqual({ cancelled: true });
+    expect(await stub.position("c")).toMatchObject({ position: 1 }); // places are read again after a change
+    expect(await stub.position("b")).toBeNull();
     expect(await stub.cancel("b")).toBe(false);
     expect(await stub.cancel("a")).toBe(false); // granted: the generation ends it itself
+    expect(await stub.cancel("c")).toBe(true);
+    expect(await c).toEqual({ cancelled: true });
     expect(await stub.stats()).toMatchObject({ queued: 0, inflight: 1 });
   });
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env";
 import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
-import { admit, estimateWait, statsOf } from "./estimates";
+import { admit, type Places, placeOf, placesOf, statsOf } from "./estimates";
 import * as fairness from "./fairness";
 import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
 import type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
@@ -23,6 +23,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
   /** Callers waiting for a grant, by id: memory only (after a restart they call again). */
   #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
   #alarmAt: number | null = null;
+  /** The waiting entries' places, built once per change (every watched generation polls its own). */
+  #places: Places | undefined;
   #config: QueueLimitsConfig | undefined;
 
   /** The state, read from storage on first use (a wrong setting fails that RPC, not the object). */
@@ -96,11 +98,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
-    const { fair, limits } = this.#state;
-    const ahead = fairness.position(fair, gen);
-    const own = ahead && fairness.find(fair, gen)?.images;
-    if (!ahead || !own) return null;
-    return { position: ahead.requests + 1, etaS: estimateWait(limits, this.config(), this.now(), ahead, own).etaS };
+    this.#places ??= placesOf(this.#state.fair);
+    return placeOf(this.#places, this.#state.limits, this.config(), this.now(), gen);
   }
 
   /**
@@ -184,8 +183,9 @@ export class Dispatcher extends DurableObject<AppBindings> {
     this.#dirty.grants.add(entry.gen);
   }
 
-  /** Writes what changed, before any await (dispatcher-store.ts). */
+  /** Writes what changed, before any await (dispatcher-store.ts); every change of the queue ends here. */
   #write(): void {
+    this.#places = undefined;
     writeState(this.ctx.storage, this.#state, this.#dirty);
     this.#dirty = clean();
   }

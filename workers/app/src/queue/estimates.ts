@@ -4,7 +4,7 @@
  */
 import { MAX_RETRY_AFTER_MS } from "../../../shared/retry-after";
 import type { DispatchState } from "./dispatcher-store";
-import { type Ahead, size } from "./fairness";
+import { type Ahead, entries, type FairState, positions, size } from "./fairness";
 import { currentLimit, heldMs, type LimitsState, type QueueLimitsConfig, windowImages } from "./limits";
 import type { DispatchStats } from "./rpc-types";
 import { inflightCount } from "./window";
@@ -62,6 +62,22 @@ export function admit(
   const { etaS, known } = estimateWait(s, cfg, now, waiting, own);
   if (waiting.requests < cfg.maxLength && !(known && etaS > cfg.maxWaitS)) return { ok: true, etaS };
   return { ok: false, retryAfterS: Math.min(MAX_RETRY_AFTER_MS / 1000, Math.max(1, etaS)) };
+}
+
+/** Each waiting entry's place (what is ahead of it) and its images. */
+export type Places = Map<string, { ahead: Ahead; images: number }>;
+
+/** The places of every waiting entry, in one replay of the round robin (fairness.ts `positions`). */
+export function placesOf(fair: FairState): Places {
+  const images = new Map(entries(fair).map((e) => [e.gen, e.images]));
+  return new Map([...positions(fair)].map(([gen, ahead]) => [gen, { ahead, images: images.get(gen) ?? 1 }]));
+}
+
+/** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
+export function placeOf(places: Places, s: LimitsState, cfg: QueueLimitsConfig, now: number, gen: string) {
+  const place = places.get(gen);
+  if (!place) return null;
+  return { position: place.ahead.requests + 1, etaS: estimateWait(s, cfg, now, place.ahead, place.images).etaS };
 }
 
 /** When each image the window counts was sent, oldest first (a cell's at its latest call: window.ts). */
