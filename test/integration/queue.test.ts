@@ -29,18 +29,26 @@ async function streamed(s: Stack, prompt: string, headers: Record<string, string
 const positions = (events: ReadEvent[]) =>
   events.filter((e) => e.event === "queued").map((e) => (e.data as { position: number }).position);
 
+/** A streamed generation's events, each with when it arrived. */
+async function timedStream(s: Stack, prompt: string, headers: Record<string, string>) {
+  const res = await generate(s, { prompt, stream: true }, headers);
+  expect(res.status, prompt).toBe(200);
+  const reader = sseReader(res);
+  const out: (ReadEvent & { at: number })[] = [];
+  for (let e = await reader.next(); e; e = await reader.next()) out.push({ ...e, at: Date.now() });
+  return out;
+}
+
 describe("without OPENAI_IMAGES_PER_MINUTE: the limit is learned", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      standIn: { imagesPerWindow: LIMIT },
-      appVars: { QUEUE_WINDOW_S: "3", QUEUE_MAX_WAIT_S: "900" },
-    });
+    // The default QUEUE_MAX_WAIT_S (300 s): nobody is refused on a guess before the limit is known.
+    stack = await startStack({ standIn: { imagesPerWindow: LIMIT }, appVars: { QUEUE_WINDOW_S: "3" } });
   });
   afterAll(() => stack?.stop());
 
-  it("12 simultaneous clients all get their images; one 429 to find the limit, waited out in the queue", async () => {
-    const all = await Promise.all(Array.from({ length: 12 }, (_, i) => streamed(stack, `client ${i}`, ip(i + 1))));
+  it("12 simultaneous clients at the default QUEUE_MAX_WAIT_S all get their images, each waiting stream is told its place as it moves; one 429 to find the limit, waited out in the queue", async () => {
+    const all = await Promise.all(Array.from({ length: 12 }, (_, i) => timedStream(stack, `client ${i}`, ip(i + 1))));
     for (const events of all) {
       expect(events.map((e) => e.event)).not.toContain("error");
       const done = events.at(-1);
@@ -51,12 +59,23 @@ describe("without OPENAI_IMAGES_PER_MINUTE: the limit is learned", () => {
     // The 429'd one went back to the queue: a second `running` later, no error.
     const reruns = all.filter((events) => events.filter((e) => e.event === "running").length === 2);
     expect(reruns).toHaveLength(stack.standIn.rateLimited);
-    // Most waited; every one that waited was told its place, as numbers from 1 up.
+    // Most waited; every one that waited was told its place and wait, as numbers from 1 up.
     const waited = all.filter((events) => events[1]?.event === "queued");
     expect(waited.length).toBeGreaterThanOrEqual(8);
-    for (const events of waited) for (const p of positions(events)) expect(p).toBeGreaterThanOrEqual(1);
-    // The last ones waited through several windows and saw their place move.
-    expect(Math.max(...waited.map((events) => new Set(positions(events)).size))).toBeGreaterThanOrEqual(2);
+    for (const events of waited) {
+      for (const e of events.filter((e) => e.event === "queued")) {
+        expect(e.data).toMatchObject({ position: expect.any(Number), eta_s: expect.any(Number) });
+        expect((e.data as { position: number }).position).toBeGreaterThanOrEqual(1);
+      }
+    }
+    // Every stream that waited through a window and a poll (the queue moves once a window, the
+    // place is read every 2 s) saw its place move; the last ones waited several windows.
+    const long = waited.filter((events) => {
+      const ran = events.find((e) => e.event === "running");
+      return ran !== undefined && ran.at - (events[1]?.at ?? ran.at) >= LIMIT.windowMs + 2500;
+    });
+    expect(long.length).toBeGreaterThanOrEqual(3);
+    for (const events of long) expect(new Set(positions(events)).size).toBeGreaterThanOrEqual(2);
     expect(stack.standIn.apiCalls).toHaveLength(12 + stack.standIn.rateLimited);
   }, 45_000);
 });
@@ -194,20 +213,67 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
       await second.stop();
     }
   }, 45_000);
+
+  it("grants nobody absent: clients coming back after the restart are sent within the set limit, no 429", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-restart-"));
+    dirs.push(dir);
+    const options = {
+      persistDir: dir,
+      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
+      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
+    };
+    const ids: string[] = [];
+    const first = await startStack(options);
+    try {
+      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(160 + i) });
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack(options);
+    try {
+      await sleep(7000); // the clients poll again a few seconds after the restart
+      const views = await Promise.all(ids.slice(1).map((id) => second.app(`/api/generations/${id}`)));
+      for (const v of views) await v.body?.cancel();
+      const status = async (id: string) =>
+        ((await (await second.app(`/api/generations/${id}`)).json()) as { status: string }).status;
+      for (let i = 0; i < 100; i++) {
+        const all = await Promise.all(ids.slice(1).map(status));
+        if (all.every((s) => s === "succeeded" || s === "failed")) break;
+        await sleep(200);
+      }
+      // The limit is set to the stand-in's: the queue must never send past it.
+      expect(second.standIn.rateLimited).toBe(0);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });
 
 describe("QUEUE_MAX_WAIT_S", () => {
   it("a generation that waited longer ends 503 queue_timeout, never sent, nothing held", async () => {
     const stack = await startStack({
       standIn: { imagesPerWindow: LIMIT },
-      appVars: { QUEUE_WINDOW_S: "3", OPENAI_IMAGES_PER_MINUTE: "1", QUEUE_MAX_WAIT_S: "1", DAILY_BUDGET_USD: "1" },
+      // The window has room (so the estimate is 0 s and admits), but one call at a time, and the
+      // one in flight takes 2.5 s: the next waits longer than the 1 s allowed.
+      appVars: {
+        QUEUE_WINDOW_S: "3",
+        OPENAI_IMAGES_PER_MINUTE: "10",
+        MAX_CONCURRENT_GENERATIONS: "1",
+        QUEUE_MAX_WAIT_S: "1",
+        DAILY_BUDGET_USD: "1",
+      },
     });
     try {
-      expect((await generate(stack, { prompt: "in time" }, ip(160))).status).toBe(200);
+      const first = generate(stack, { prompt: "in time [[slow=2500]]" }, ip(160));
+      await sleep(300);
       const started = Date.now();
       await expectError(await generate(stack, { prompt: "too late" }, ip(161)), 503, "queue_timeout");
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-      expect(promptsCalled(stack)).toEqual(["in time"]);
+      expect((await first).status).toBe(200);
+      expect(promptsCalled(stack)).toEqual(["in time [[slow=2500]]"]);
       // Its hold was settled at 0: the day's spending is what the call that ran was charged.
       const charged = [...stack.logs.join("\n").matchAll(/"spent_usd":([\d.]+)/g)].map((m) => Number(m[1]));
       expect(charged).toHaveLength(1);

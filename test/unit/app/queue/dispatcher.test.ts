@@ -119,11 +119,17 @@ describe("Dispatcher", () => {
     const stub = await dispatcher({ imagesPerMinute: 1 });
     await stub.acquire("a", "c1", 1);
     const b = stub.acquire("b", "c2", 1);
+    const c = stub.acquire("c", "c3", 1);
     expect(await peek(b)).toBe("pending");
+    expect(await stub.position("c")).toMatchObject({ position: 2 });
     expect(await stub.cancel("b")).toBe(true);
     expect(await b).toEqual({ cancelled: true });
+    expect(await stub.position("c")).toMatchObject({ position: 1 }); // places are read again after a change
+    expect(await stub.position("b")).toBeNull();
     expect(await stub.cancel("b")).toBe(false);
     expect(await stub.cancel("a")).toBe(false); // granted: the generation ends it itself
+    expect(await stub.cancel("c")).toBe(true);
+    expect(await c).toEqual({ cancelled: true });
     expect(await stub.stats()).toMatchObject({ queued: 0, inflight: 1 });
   });
 
@@ -143,11 +149,46 @@ describe("Dispatcher", () => {
     const stub = await dispatcher({ imagesPerMinute: 1, maxLength: 2 });
     await stub.acquire("a", "c1", 1);
     const waiting = [stub.acquire("b", "c2", 1), stub.acquire("c", "c3", 1)];
-    expect(await stub.acquire("d", "c4", 1)).toEqual({ full: true, retryAfterS: 120 });
+    // a, then b, c and d one per window (61 s each with its guard).
+    expect(await stub.acquire("d", "c4", 1)).toEqual({ full: true, retryAfterS: 183 });
     expect(await stub.stats()).toMatchObject({ queued: 2 });
     expect(await stub.cancel("b")).toBe(true);
     expect(await stub.cancel("c")).toBe(true);
     await Promise.all(waiting);
+  });
+
+  it("tells a generation the wait it then gets: the third behind a full window waits two windows", async () => {
+    const stub = await dispatcher({ imagesPerMinute: 2 });
+    expect(await stub.acquire("a", "c1", 1)).toEqual({ granted: true });
+    expect(await stub.acquire("b", "c2", 1)).toEqual({ granted: true });
+    const c = stub.acquire("c", "c3", 1);
+    const d = stub.acquire("d", "c4", 1);
+    const e = stub.acquire("e", "c5", 1);
+    expect(await peek(e)).toBe("pending");
+    const told = (await stub.position("e"))?.etaS;
+    await stub.release("a", done);
+    await stub.release("b", done);
+    // One window later c and d get in; e does not fit (limit 2).
+    await advance(stub, 61_001);
+    await runDurableObjectAlarm(stub);
+    expect([await c, await d]).toEqual([{ granted: true }, { granted: true }]);
+    expect(await peek(e)).toBe("pending");
+    await stub.release("c", done);
+    await stub.release("d", done);
+    // Its turn comes when c and d leave the window: 122 s after it was told.
+    await advance(stub, 61_001);
+    await runDurableObjectAlarm(stub);
+    expect(await e).toEqual({ granted: true });
+    expect(told).toBe(122);
+  });
+
+  it("refuses at once as queue_full a generation whose wait (a full window) is past QUEUE_MAX_WAIT_S", async () => {
+    const stub = await dispatcher({ imagesPerMinute: 2, maxWaitS: 30 });
+    expect(await stub.acquire("a", "c1", 1)).toEqual({ granted: true });
+    expect(await stub.acquire("b", "c2", 1)).toEqual({ granted: true });
+    // Nothing waits, but the window is full for 61 s: over the 30 s the operator allows.
+    expect(await stub.enter("c", "c3", 1)).toEqual({ full: true, retryAfterS: 61 });
+    expect(await stub.stats()).toMatchObject({ queued: 0, inflight: 2 });
   });
 
   it("keeps the queue, its order and its grants across a restart", async () => {

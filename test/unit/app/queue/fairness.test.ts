@@ -208,6 +208,50 @@ function run(ops: Op[]) {
   return { q, enqueued, granted, removed };
 }
 
+describe("fairness: only generations there to send are granted", () => {
+  it("passes over an absent client without losing its place or credit: it has the next turn when it asks again", () => {
+    const q = newQueue();
+    for (const client of ["a", "b", "c"]) for (const i of [1, 2]) add(q, client, `${client}${i}`);
+    const away = new Set(["a1", "a2"]);
+    const present = (gen: string) => !away.has(gen);
+    expect(nextGrant(q, ALL, present)?.gen).toBe("b1");
+    expect(nextGrant(q, ALL, present)?.gen).toBe("c1");
+    // Its place is kept: still first in the projected order, and it earned nothing while away.
+    expect(position(q, "a1")).toEqual({ requests: 0, images: 0 });
+    away.clear();
+    expect(drain(q)).toEqual(["a1", "b2", "c2", "a2"]);
+  });
+
+  it("keeps FIFO within a client: an absent head holds back the client's next entries", () => {
+    const q = newQueue();
+    add(q, "a", "a1");
+    add(q, "a", "a2");
+    add(q, "b", "b1");
+    const present = (gen: string) => gen !== "a1";
+    expect(nextGrant(q, ALL, present)?.gen).toBe("b1");
+    expect(nextGrant(q, ALL, present)).toBeNull();
+    expect(entries(q).map((e) => e.gen)).toEqual(["a1", "a2"]);
+  });
+
+  it("with nobody present grants nothing and changes nothing", () => {
+    const q = newQueue();
+    add(q, "a", "a1", 2);
+    add(q, "b", "b1");
+    const before = structuredClone(q);
+    expect(nextGrant(q, ALL, () => false)).toBeNull();
+    expect(q).toEqual(before);
+  });
+
+  it("absent clients passed over many times gain no credit: back, each has one turn, then round robin", () => {
+    const q = newQueue();
+    for (const client of ["a", "b", "c"]) for (const i of [1, 2, 3]) add(q, client, `${client}${i}`);
+    const onlyC = (gen: string) => gen.startsWith("c");
+    expect([nextGrant(q, ALL, onlyC), nextGrant(q, ALL, onlyC)].map((e) => e?.gen)).toEqual(["c1", "c2"]);
+    expect(q.ring.map((l) => l.deficit)).toEqual(q.ring.map((l) => (l === q.ring[0] ? 1 : 0)));
+    expect(drain(q)).toEqual(["a1", "b1", "c3", "a2", "b2", "a3", "b3"]);
+  });
+});
+
 describe("fairness: properties", () => {
   // FIFO is checked on every grant by grant() above.
   it("FIFO within a client, and every entry leaves exactly once (granted or removed)", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { admit, estimateWaitS } from "../../../../workers/app/src/queue/estimates";
 import {
   currentLimit,
   grantCapacity,
@@ -180,6 +179,26 @@ describe("limits: learning from 429s", () => {
     expect(grantCapacity(s, c, T0 + 1000)).toBe(0);
   });
 
+  it("a later 429 halves the learned limit, never below what just succeeded in one window", () => {
+    const c = cfg();
+    const s = newLimits(T0);
+    // A busy minute: 5 images succeed within one window, and a 429 finds the limit there.
+    for (let i = 0; i < 5; i++) call(s, c, `busy${i}`, T0 + i * 2000).answer(done);
+    call(s, c, "busy5", T0 + 10_000).answer(rateLimited({ "retry-after": "1" }));
+    expect(currentLimit(s, c)).toBe(5);
+    // Half an hour later, a quiet minute: one image succeeds, then a 429 (another user of the
+    // key): the limit is halved (2), not cut to the quiet window's 1.
+    const later = T0 + 30 * 60_000;
+    call(s, c, "quiet0", later).answer(done);
+    call(s, c, "quiet1", later + 5000).answer(rateLimited({ "retry-after": "1" }));
+    expect(currentLimit(s, c)).toBe(2);
+    // A window that let 3 through and then a 429: not below those 3.
+    const busy = later + 5 * 60_000;
+    for (let i = 0; i < 3; i++) call(s, c, `again${i}`, busy + i * 1000).answer(done);
+    call(s, c, "again3", busy + 4000).answer(rateLimited({ "retry-after": "1" }));
+    expect(currentLimit(s, c)).toBe(3);
+  });
+
   it("a learned limit rises with what is seen to succeed, and by one after 10 quiet minutes at the limit", () => {
     const c = cfg();
     const s = newLimits(T0);
@@ -193,42 +212,6 @@ describe("limits: learning from 429s", () => {
     expect(s.learned).toBe(2);
     call(s, c, "e", later).answer(done, 0);
     expect(s.learned).toBe(3);
-  });
-});
-
-describe("limits: estimates and admission", () => {
-  it("ETA with a limit: images ahead ÷ limit × window + the remaining block", () => {
-    const s = newLimits(T0);
-    s.blockedUntil = T0 + 5000;
-    expect(estimateWaitS(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 2, images: 3 })).toBe(35);
-  });
-
-  it("ETA without a limit: position × mean call time ÷ calls in flight; 0 when nothing is ahead or running", () => {
-    const c = cfg();
-    const s = newLimits(T0);
-    expect(estimateWaitS(s, c, T0, { requests: 0, images: 0 })).toBe(0);
-    recordGrant(s, "a", 1, T0);
-    recordGrant(s, "b", 1, T0);
-    // Default mean 30 s, two in flight, third in line: 3 × 30 / 2.
-    expect(estimateWaitS(s, c, T0, { requests: 2, images: 2 })).toBe(45);
-  });
-
-  it("admits within both bounds; past either: queue_full with the estimate as Retry-After, 1 s to an hour", () => {
-    const s = newLimits(T0);
-    expect(admit(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 10, images: 10 })).toEqual({ ok: true, etaS: 100 });
-    expect(admit(s, cfg({ imagesPerMinute: 6 }), T0, { requests: 40, images: 40 })).toEqual({
-      ok: false,
-      retryAfterS: 400,
-    });
-    expect(admit(s, cfg({ imagesPerMinute: 1 }), T0, { requests: 999, images: 999 })).toEqual({
-      ok: false,
-      retryAfterS: 3600,
-    });
-    expect(admit(s, cfg({ maxLength: 3 }), T0, { requests: 3, images: 3 })).toMatchObject({ ok: false });
-    expect(admit(s, cfg({ imagesPerMinute: 60, maxLength: 1 }), T0, { requests: 1, images: 0 })).toEqual({
-      ok: false,
-      retryAfterS: 1,
-    });
   });
 });
 

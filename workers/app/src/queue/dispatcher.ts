@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AppBindings } from "../env";
 import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
-import { admit, statsOf, waitFor } from "./estimates";
+import { admit, type Places, placeOf, placesOf, statsOf } from "./estimates";
 import * as fairness from "./fairness";
 import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
 import type { AcquireResult, DispatchStats, EnterResult, ReleaseOutcome } from "./rpc-types";
@@ -23,6 +23,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
   /** Callers waiting for a grant, by id: memory only (after a restart they call again). */
   #waiters = new Map<string, ((r: AcquireResult) => void)[]>();
   #alarmAt: number | null = null;
+  /** The waiting entries' places, built once per change (every watched generation polls its own). */
+  #places: Places | undefined;
   #config: QueueLimitsConfig | undefined;
 
   /** The state, read from storage on first use (a wrong setting fails that RPC, not the object). */
@@ -54,7 +56,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
     const answer = new Promise<AcquireResult>((resolve) => {
       this.#waiters.set(gen, [...(this.#waiters.get(gen) ?? []), resolve]);
     });
-    await this.#dispatch(now, this.config());
+    await this.#dispatch(now, this.config(), gen);
     return answer;
   }
 
@@ -66,7 +68,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
     const now = this.now();
     const decided = this.#admit(gen, client, images, now);
     if (decided) return decided;
-    await this.#dispatch(now, this.config());
+    await this.#dispatch(now, this.config(), gen);
     if (this.#state.granted[gen]) return { granted: true };
     const place = await this.position(gen);
     return place ? { queued: true, ...place } : { granted: true };
@@ -87,7 +89,7 @@ export class Dispatcher extends DurableObject<AppBindings> {
       this.#write();
       return { granted: true };
     }
-    const admission = admit(s.limits, cfg, now, waiting);
+    const admission = admit(s.limits, cfg, now, waiting, images);
     if (!admission.ok) return { full: true, retryAfterS: admission.retryAfterS };
     fairness.enqueue(s.fair, { gen, client, images }, now);
     this.#dirty.queue = true;
@@ -96,17 +98,16 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /** Place (1-based) and estimated wait of a waiting generation; null when it is not waiting. */
   async position(gen: string): Promise<{ position: number; etaS: number } | null> {
-    const { fair, limits } = this.#state;
-    const ahead = fairness.position(fair, gen);
-    if (!ahead) return null;
-    return { position: ahead.requests + 1, etaS: waitFor(limits, this.config(), this.now(), ahead) };
+    this.#places ??= placesOf(this.#state.fair);
+    return placeOf(this.#places, this.#state.limits, this.config(), this.now(), gen);
   }
 
   /**
    * A granted generation reports how its call went. A rate-limit 429 puts it back at the head of
-   * its client's line (`requeued`: call `acquire` again); anything else frees its slot. A retried
-   * release changes nothing. With nobody waiting it only writes the call's end: there is nothing
-   * to grant, and housekeeping (upkeep.ts) waits for the next dispatch, where it matters.
+   * its client's line (`requeued`: call `acquire` again) unless the outcome is `final`; anything
+   * else frees its slot. A retried release changes nothing. With nobody waiting it only writes
+   * the call's end: there is nothing to grant, and housekeeping (upkeep.ts) waits for the next
+   * dispatch, where it matters.
    */
   async release(gen: string, outcome: ReleaseOutcome): Promise<{ requeued: true } | { released: true }> {
     const s = this.#state;
@@ -118,7 +119,8 @@ export class Dispatcher extends DurableObject<AppBindings> {
     this.#dirty.grants.add(gen);
     this.#dirty.limits = true;
     const headers = outcome.headers ? new Headers(outcome.headers) : undefined;
-    const { requeue } = recordOutcome(s.limits, gen, { ...outcome, headers } as CallOutcome, cfg, now);
+    const { final, ...call } = outcome;
+    const requeue = recordOutcome(s.limits, gen, { ...call, headers } as CallOutcome, cfg, now).requeue && !final;
     if (requeue) fairness.requeueAtHead(s.fair, grant.entry);
     if (s.fair.ring.length > 0) await this.#dispatch(now, cfg);
     else this.#write();
@@ -147,15 +149,19 @@ export class Dispatcher extends DurableObject<AppBindings> {
 
   /**
    * Expires old entries, takes back stale grants, grants in fair order while capacity allows,
-   * writes once, answers the granted waiters and sets the alarm for the next change.
+   * writes once, answers the granted waiters and sets the alarm for the next change. Grants go
+   * only to generations there to send: one with an `acquire` waiting here, or `caller` (whose
+   * `enter`/`acquire` this is). Others (after a restart, before they ask again) are passed over
+   * and keep their place: a grant nobody reads would be counted in the window and held in flight
+   * for nothing, and the clients coming back later would then all send at once.
    */
-  async #dispatch(now: number, cfg: QueueLimitsConfig): Promise<void> {
+  async #dispatch(now: number, cfg: QueueLimitsConfig, caller?: string): Promise<void> {
     const s = this.#state;
     const { expired, takenBack } = sweep(s, cfg, now);
     for (const gen of expired) this.#settle(gen, { expired: true });
     for (const gen of takenBack) this.#dirty.grants.add(gen);
     for (;;) {
-      const entry = fairness.nextGrant(s.fair, grantCapacity(s.limits, cfg, now));
+      const entry = fairness.nextGrant(s.fair, grantCapacity(s.limits, cfg, now), this.#present(caller));
       if (!entry) break;
       this.#grant(entry, now);
       this.#settle(entry.gen, { granted: true });
@@ -165,6 +171,11 @@ export class Dispatcher extends DurableObject<AppBindings> {
     await this.#schedule(now, cfg);
   }
 
+  /** Whether a generation is there to send: asking now, or waiting here for its `acquire`. */
+  #present(caller: string | undefined): (gen: string) => boolean {
+    return (gen) => gen === caller || this.#waiters.has(gen);
+  }
+
   /** Counts a grant in the window and remembers it until its release. */
   #grant(entry: fairness.QueueEntry, now: number): void {
     recordGrant(this.#state.limits, entry.gen, entry.images, now);
@@ -172,8 +183,9 @@ export class Dispatcher extends DurableObject<AppBindings> {
     this.#dirty.grants.add(entry.gen);
   }
 
-  /** Writes what changed, before any await (dispatcher-store.ts). */
+  /** Writes what changed, before any await (dispatcher-store.ts); every change of the queue ends here. */
   #write(): void {
+    this.#places = undefined;
     writeState(this.ctx.storage, this.#state, this.#dirty);
     this.#dirty = clean();
   }

@@ -60,10 +60,19 @@ export function enqueue(
  * Takes the next entry in round-robin order off the queue if it fits in `capacity` images (from
  * `grantCapacity`), else returns null and keeps the turn: a large request is never skipped for
  * smaller ones, so it cannot starve. Call again while it returns entries.
+ *
+ * Only an entry whose generation is there to send is granted (`ready`, by default every one): a
+ * client whose head is not ready is passed over without losing its credit or its place, as the
+ * next turn after the current one (`passOver`), and no other entry of it goes first (FIFO).
  */
-export function nextGrant(state: FairState, capacity: number): QueueEntry | null {
+export function nextGrant(
+  state: FairState,
+  capacity: number,
+  ready: (gen: string) => boolean = () => true,
+): QueueEntry | null {
   if (!(capacity >= 1)) return null; // also NaN
   for (;;) {
+    if (!passOver(state, ready)) return null;
     const line = state.ring[0];
     const head = line?.entries[0];
     if (!line || !head) return null;
@@ -79,6 +88,24 @@ export function nextGrant(state: FairState, capacity: number): QueueEntry | null
     else if (line.deficit < next.images) rotate(state);
     return head;
   }
+}
+
+/**
+ * Gives the turn to the first client whose head is ready, the clients before it (absent) moving
+ * right behind it in their order: the turn's quantum goes back (an absent client earns nothing
+ * while away) and what it had earned before stays, so it has the next turn once it asks again.
+ * False, with nothing changed, when no client's head is ready.
+ */
+function passOver(state: FairState, ready: (gen: string) => boolean): boolean {
+  const first = state.ring.findIndex((l) => l.entries[0] !== undefined && ready(l.entries[0].gen));
+  if (first < 0) return false;
+  if (first === 0) return true;
+  const absent = state.ring.splice(0, first);
+  const turn = absent[0] as ClientLine;
+  turn.deficit = Math.max(0, turn.deficit - QUANTUM);
+  state.ring.splice(1, 0, ...absent);
+  (state.ring[0] as ClientLine).deficit += QUANTUM;
+  return true;
 }
 
 /** Takes a waiting generation out (cancel, queue timeout). Returns it, or null when it was not waiting. */

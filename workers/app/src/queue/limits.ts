@@ -129,7 +129,7 @@ export function recordOutcome(
     // A wait longer than anyone may queue (an absurd hint, a day's limit) is not the per-minute
     // limit: that generation gets OpenAI's answer and its Retry-After; nothing is learned from it.
     if (hinted !== undefined && hinted > cfg.maxWaitS * 1000) return { requeue: false };
-    s.learned = Math.max(1, succeeded(s, cfg, now));
+    s.learned = learnedAfter429(s.learned, succeeded(s, cfg, now));
     s.quietSince = now;
     s.backoffMs = hinted === undefined ? Math.min(MAX_BACKOFF_MS, s.backoffMs ? s.backoffMs * 2 : MIN_BACKOFF_MS) : 0;
     s.blockedUntil = Math.max(s.blockedUntil, now + (hinted ?? s.backoffMs));
@@ -157,6 +157,19 @@ export function recordOutcome(
     }
   }
   return { requeue: false };
+}
+
+/**
+ * The learned limit after a rate-limit 429, given the images that succeeded in the window. The
+ * first finds the limit where the window stood. Later ones mean less room than was learned
+ * (another user of the key, a lower tier, or a raise that went one too far): the limit is
+ * halved, but never below what OpenAI just let through in one window. A 429 in a quiet window
+ * does not cut a limit of 30 to 1 (climbing back would take hours), and repeated 429s still
+ * bring it down quickly; a raise that failed goes back to the window's successes.
+ */
+export function learnedAfter429(learned: number | null, succeededInWindow: number): number {
+  if (learned === null) return Math.max(1, succeededInWindow);
+  return Math.max(1, succeededInWindow, Math.floor(learned / 2));
 }
 
 /** When capacity may next grow on its own (block ends, window slides): the dispatcher's alarm. */

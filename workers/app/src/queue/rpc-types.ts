@@ -1,9 +1,14 @@
 /** What crosses the dispatcher's RPC boundary (queue/dispatcher.ts): plain data only. */
 
-/** A release's outcome as it crosses RPC: plain data, headers as a record. */
-export type ReleaseOutcome =
+/**
+ * A release's outcome as it crosses RPC: plain data, headers as a record. `final`: the
+ * generation will not ask again (its last turn), so a rate-limit 429 is learned from but not
+ * requeued; otherwise a grant made to its requeued entry would never be released.
+ */
+export type ReleaseOutcome = (
   | { kind: "done"; headers?: Record<string, string> }
-  | { kind: "failed"; status?: number; code?: string | null; headers?: Record<string, string> };
+  | { kind: "failed"; status?: number; code?: string | null; headers?: Record<string, string> }
+) & { final?: boolean };
 
 /** What `acquire` answers: send now, wait elsewhere (queue full), or give up (expired, cancelled). */
 export type AcquireResult =
