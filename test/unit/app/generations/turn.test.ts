@@ -4,11 +4,13 @@ import type { AppBindings } from "../../../../workers/app/src/env";
 import { ApiError } from "../../../../workers/app/src/errors";
 import { generationLog, type RunResult } from "../../../../workers/app/src/generations/run";
 import {
+  MAX_TURNS,
   queueOf,
   rateLimited,
   rateLimitHeaders,
   releaseOutcome,
   reportPending,
+  reportRateLimited,
   retried,
   turnEnd,
 } from "../../../../workers/app/src/generations/turn";
@@ -92,5 +94,33 @@ describe("a generation's side of the queue", () => {
     expect(record.report).toBeUndefined();
     // Out of the queue: nothing left to cancel, nobody waiting.
     expect(await queue.cancel(gen)).toBe(false);
+  });
+
+  it("the last turn's 429 frees the grant in one call: a re-grant between a requeue and a cancel cannot leave it held", async () => {
+    const appEnv = env as unknown as AppBindings;
+    // A dispatcher of its own: the file's others hold a block from the test before.
+    const ns = appEnv.DISPATCH as DurableObjectNamespace;
+    const queue = ns.get(ns.idFromName("turn-test-final")) as unknown as ReturnType<typeof queueOf>;
+    const gen = `gen_${"8".repeat(32)}`;
+    const client = "ip:192.0.2.8";
+    expect(await queue.enter(gen, client, 1)).toEqual({ granted: true });
+    const report = {
+      kind: "failed",
+      status: 429,
+      code: "rate_limit_exceeded",
+      headers: { "retry-after": "0" },
+    } as const;
+    const record = queuedRecord({ id: gen, phase: "sent", status: "running", grants: MAX_TURNS });
+    // OpenAI's hint is shorter than the gap between two RPCs: a requeued entry is granted again
+    // at once (its generation asks), before any cancel could reach it.
+    const release = async (g: string, o: Parameters<typeof queue.release>[1]) => {
+      const answer = await queue.release(g, o);
+      if ("requeued" in answer) await queue.acquire(g, client, 1);
+      return answer;
+    };
+    const log = generationLog(appEnv, record);
+    expect(await reportRateLimited(release, record, report, log)).toBe("heard");
+    const stats = await (queue as unknown as { stats(): Promise<{ inflight: number; queued: number }> }).stats();
+    expect({ inflight: stats.inflight, queued: stats.queued }).toEqual({ inflight: 0, queued: 0 });
   });
 });

@@ -103,7 +103,7 @@ export class Runner {
     const host = this.host;
     const record = host.record() as GenerationRecord;
     const log = generationLog(host.env, record);
-    const heard = await reportRateLimited(host.env, host.release, record, report, log);
+    const heard = await reportRateLimited(host.release, record, report, log);
     if (heard !== "requeued") return heard;
     record.phase = "queued";
     record.status = "queued";

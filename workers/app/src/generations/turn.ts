@@ -139,28 +139,29 @@ export async function awaitTurn(
 /**
  * Reports OpenAI's rate-limit 429 to the dispatcher before the end, for it may give the call
  * another turn (at most MAX_TURNS - 1 times): `requeued` (the generation waits again), `heard`
- * (released, or cancelled after the last turn), or `unheard` when the dispatcher could not be
+ * (released; on the last turn it is told `final`, so never requeued), or `unheard` when the dispatcher could not be
  * told (the end then keeps the report pending). Every other outcome is reported after the end.
  */
 export async function reportRateLimited(
-  env: AppBindings,
   release: DispatcherRpc["release"],
   record: GenerationRecord,
   report: ReleaseOutcome,
   log: Logger,
 ): Promise<"requeued" | "heard" | "unheard"> {
-  const dispatcher = queueOf(env);
-  const released = await retried(() => release(record.id, report)).catch(() => undefined);
+  // The last turn is told `final`: the dispatcher learns from the 429 and frees the grant in the
+  // same call, so no requeue can be granted again before a separate cancel (it would be held).
+  const last = record.grants >= MAX_TURNS;
+  const released = await retried(() => release(record.id, last ? { ...report, final: true } : report)).catch(
+    () => undefined,
+  );
   if (!released) {
     log.warn("The queue did not hear how the call went; told again after the end");
     return "unheard";
   }
-  if (!("requeued" in released)) return "heard";
-  if (record.grants < MAX_TURNS) return "requeued";
+  if ("requeued" in released) return "requeued";
   // Refused every turn (a limit the queue does not see, e.g. the key shared elsewhere): the
   // client gets OpenAI's 429, as egress gave it before the queue, after as many calls.
-  await retried(() => dispatcher.cancel(record.id)).catch(() => false);
-  log.warn("Rate limited by OpenAI on every turn: not queued again", { grants: record.grants });
+  if (last) log.warn("Rate limited by OpenAI on every turn: not queued again", { grants: record.grants });
   return "heard";
 }
 
@@ -178,7 +179,8 @@ export async function reportPending(
   const report = record.report;
   if (!report) return true;
   try {
-    const heard = await retried(() => release(record.id, report));
+    // `final`: the generation has ended, so nothing may requeue it.
+    const heard = await retried(() => release(record.id, { ...report, final: true }));
     // A rate-limit 429 whose first report broke in transit may have been requeued all the same:
     // the generation has ended, so it leaves the queue instead of holding a grant nobody takes.
     if ("requeued" in heard) await retried(() => queueOf(env).cancel(record.id));
