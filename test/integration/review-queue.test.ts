@@ -95,55 +95,6 @@ describe("review: a restart mid-queue with nobody reading the queued generations
   }, 60_000);
 });
 
-describe('review: README "the alarm set at creation resumes it" (a restart while queued)', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("a queued generation whose client comes back only after its alarm has its image, not generation_interrupted", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "review-queue-alarm-"));
-    dirs.push(dir);
-    const options = {
-      persistDir: dir,
-      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
-      // Short deadlines so the alarm (queue wait + timeout + margin, 7 s) comes within the test.
-      appVars: {
-        QUEUE_WINDOW_S: "2",
-        OPENAI_IMAGES_PER_MINUTE: "1",
-        QUEUE_MAX_WAIT_S: "4",
-        UPSTREAM_TIMEOUT_MS: "2000",
-      },
-    };
-    const ids: string[] = [];
-    const first = await startStack(options);
-    try {
-      for (const [i, prompt] of ["first", "second", "third"].entries()) {
-        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(170 + i) });
-        expect(res.status).toBe(202);
-        ids.push(((await res.json()) as { id: string }).id);
-      }
-    } finally {
-      await first.stop();
-    }
-    const second = await startStack(options);
-    try {
-      await sleep(9000);
-      const views = await Promise.all(
-        ids
-          .slice(1)
-          .map(async (id) => (await (await second.app(`/api/generations/${id}`)).json()) as Record<string, unknown>),
-      );
-      expect(views.map((v) => [v.status, (v.error as { code?: string } | undefined)?.code])).toEqual([
-        ["succeeded", undefined],
-        ["succeeded", undefined],
-      ]);
-    } finally {
-      await second.stop();
-    }
-  }, 45_000);
-});
-
 describe("review: issue 16's crowd with the default QUEUE_MAX_WAIT_S (test/integration/queue.test.ts raises it to 900)", () => {
   it("12 simultaneous clients, no OPENAI_IMAGES_PER_MINUTE: every client gets its image, none an error", async () => {
     const stack = await startStack({
