@@ -116,38 +116,3 @@ describe("review: issue 16's crowd with the default QUEUE_MAX_WAIT_S (test/integ
     }
   }, 45_000);
 });
-
-describe("review: the budget hold of a generation waiting in the queue", () => {
-  it("does not expire while the generation waits its turn (the queue's wait is not the call's)", async () => {
-    // The hold lasts UPSTREAM_TIMEOUT_MS + its margin (4 s here) from admission; the queue lets
-    // one image through per 3 s, so the third and fourth wait longer than that.
-    const stack = await startStack({
-      standIn: { imagesPerWindow: { images: 1, windowMs: 3000 } },
-      appVars: {
-        QUEUE_WINDOW_S: "3",
-        OPENAI_IMAGES_PER_MINUTE: "1",
-        UPSTREAM_TIMEOUT_MS: "2000",
-        DAILY_BUDGET_USD: "10",
-      },
-    });
-    try {
-      for (let i = 0; i < 4; i++) {
-        const res = await generate(stack, { prompt: `held ${i}` }, { prefer: "respond-async", ...ip(60 + i) });
-        expect(res.status).toBe(202);
-        await res.body?.cancel();
-      }
-      await sleep(5000);
-      const ns = await stack.mf.getDurableObjectNamespace("BUDGET", "image-app");
-      const ledger = ns.get(ns.idFromName("global")) as unknown as {
-        reserve(estimate: number, budget: number, ttlMs: number): Promise<{ ok: boolean; id: string; expired: number }>;
-        settle(id: string, cost: number): Promise<unknown>;
-      };
-      // A probe hold of 0 USD: the ledger reports the holds it found expired (charged as spent).
-      const probe = await ledger.reserve(0, 10, 1000);
-      await ledger.settle(probe.id, 0);
-      expect(probe.expired).toBe(0);
-    } finally {
-      await stack.stop();
-    }
-  }, 45_000);
-});
