@@ -161,3 +161,19 @@ describe("an ended record", () => {
     expect(await keyIsFree(store)).toBe(true);
   });
 });
+
+describe("a queued generation whose dispatcher cannot be asked", () => {
+  it("keeps waiting (never failed while the dispatcher may keep its place), its alarm armed to ask again", async () => {
+    const ns = env.BROKEN_QUEUE_GENERATIONS;
+    const id = newGenerationId();
+    const gen = ns.get(ns.idFromName(id));
+    await gen.create(id, "gpt-image-1", { ...queuedRecord().spec, idempotency: undefined, budget: undefined });
+    // Its acquire broke through every retry: the run pauses; the record stays queued.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await runInDurableObject(gen, async (_o, state) => {
+      const record = state.storage.kv.get<GenerationRecord>("record");
+      expect({ status: record?.status, phase: record?.phase }).toEqual({ status: "queued", phase: "queued" });
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual((record?.enqueued_at ?? 0) + 5_000);
+    });
+  });
+});
