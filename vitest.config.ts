@@ -27,6 +27,7 @@ export default defineConfig({
                 DISPATCH: { className: "TestDispatcher", useSQLite: true },
                 GENERATIONS: { className: "Generation", useSQLite: true },
                 TEST_GENERATIONS: { className: "TestGeneration", useSQLite: true },
+                BROKEN_QUEUE_GENERATIONS: { className: "BrokenQueueGeneration", useSQLite: true },
               },
             },
           }),

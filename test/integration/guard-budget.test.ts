@@ -185,7 +185,8 @@ describe("open holds answer budget_busy, spending answers budget_exhausted", () 
   it("a hold whose call died is settled at its estimate when its generation is interrupted", async () => {
     const dir = pool.stateDir("budget-state-");
     // The generation's alarm ends it UPSTREAM_TIMEOUT_MS plus a margin (1 s here) after it was
-    // sent, and settles its hold at the estimate; the ledger's own expiry (16 s here) is a backstop.
+    // sent, and settles its hold at the estimate; the ledger's own expiry (the generation's
+    // longest life, over 10 min here) is a backstop.
     const vars = { DAILY_BUDGET_USD: "0.3", PRICE_TABLE, UPSTREAM_TIMEOUT_MS: "8000" };
     const first = await startStack({ appVars: vars, persistDir: dir });
     const started = Date.now();
@@ -207,5 +208,47 @@ describe("open holds answer budget_busy, spending answers budget_exhausted", () 
     expect(logs).not.toMatch(/Budget holds expired/);
     // The dead call's $0.20 (it may have been billed) and this one's.
     expect(spentValues(logs)).toEqual([0.4]);
+  }, 45_000);
+});
+
+describe("a queued generation's budget hold", () => {
+  it("lasts the generation's whole life: it does not expire (charged as spent) while the generation waits its turn", async () => {
+    // Before, a hold lasted UPSTREAM_TIMEOUT_MS + its margin (4 s here) from admission; the queue
+    // lets one image through per 3 s, so the third and fourth still wait past that.
+    const stack = await startStack({
+      standIn: { imagesPerWindow: { images: 1, windowMs: 3000 } },
+      appVars: {
+        QUEUE_WINDOW_S: "3",
+        OPENAI_IMAGES_PER_MINUTE: "1",
+        UPSTREAM_TIMEOUT_MS: "2000",
+        DAILY_BUDGET_USD: "10",
+      },
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await generate(
+          stack,
+          { prompt: `held ${i}` },
+          { prefer: "respond-async", "cf-connecting-ip": `198.51.100.${60 + i}` },
+        );
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+      await sleep(5000);
+      const last = (await (await stack.app(`/api/generations/${ids[3]}`)).json()) as { status: string };
+      expect(last.status).toBe("queued");
+      const ns = await stack.mf.getDurableObjectNamespace("BUDGET", "image-app");
+      const ledger = ns.get(ns.idFromName("global")) as unknown as {
+        reserve(estimate: number, budget: number, ttlMs: number): Promise<{ ok: boolean; id: string; expired: number }>;
+        settle(id: string, cost: number): Promise<unknown>;
+      };
+      // A probe hold of 0 USD: the ledger reports the holds it found expired (charged as spent).
+      const probe = await ledger.reserve(0, 10, 1000);
+      await ledger.settle(probe.id, 0);
+      expect(probe.expired).toBe(0);
+    } finally {
+      await stack.stop();
+    }
   }, 45_000);
 });

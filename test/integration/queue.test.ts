@@ -250,6 +250,87 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
       await second.stop();
     }
   }, 60_000);
+
+  it("a queued generation nobody reads resumes by its own alarm and gets its image, never generation_interrupted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-restart-alarm-"));
+    dirs.push(dir);
+    const options = {
+      persistDir: dir,
+      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
+      // Short deadlines: the wait before this fix ended at queue wait + timeout + margin (8 s),
+      // within the test. A call counts 2.1 s in the window, so the third is granted about 4.2 s
+      // after admission: within QUEUE_MAX_WAIT_S (at 4 the dispatcher rightly expires it).
+      appVars: {
+        QUEUE_WINDOW_S: "2",
+        OPENAI_IMAGES_PER_MINUTE: "1",
+        QUEUE_MAX_WAIT_S: "5",
+        UPSTREAM_TIMEOUT_MS: "2000",
+      },
+    };
+    const ids: string[] = [];
+    const first = await startStack(options);
+    try {
+      for (const [i, prompt] of ["first", "second", "third"].entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(170 + i) });
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack(options);
+    try {
+      // The clients come back only after the old deadline: the generations resumed by themselves.
+      await sleep(9000);
+      const views = await Promise.all(
+        ids
+          .slice(1)
+          .map(async (id) => (await (await second.app(`/api/generations/${id}`)).json()) as Record<string, unknown>),
+      );
+      expect(views.map((v) => [v.status, (v.error as { code?: string } | undefined)?.code])).toEqual([
+        ["succeeded", undefined],
+        ["succeeded", undefined],
+      ]);
+      expect(promptsCalled(second)).toEqual(["second", "third"]);
+    } finally {
+      await second.stop();
+    }
+  }, 45_000);
+
+  it("nobody reads the queued generations after a restart: each is sent in its turn by itself, no grant left held", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-restart-unread-"));
+    dirs.push(dir);
+    const options = {
+      persistDir: dir,
+      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
+      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
+    };
+    const first = await startStack(options);
+    try {
+      // API clients that asked for 202 and will come back for the result later.
+      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(150 + i) });
+        expect(res.status).toBe(202);
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack(options);
+    try {
+      // Nobody reads them: their alarms bring them back, one window each is plenty.
+      const ns = await second.mf.getDurableObjectNamespace("DISPATCH", "image-app");
+      const dispatcher = ns.get(ns.idFromName("openai")) as unknown as { stats(): Promise<{ inflight: number }> };
+      let seen = { called: [] as string[], inflight: -1 };
+      for (let i = 0; i < 75; i++) {
+        seen = { called: promptsCalled(second), inflight: (await dispatcher.stats()).inflight };
+        if (seen.called.length >= 3 && seen.inflight === 0) break;
+        await sleep(200);
+      }
+      expect(seen).toEqual({ called: ["second", "third", "fourth"], inflight: 0 });
+    } finally {
+      await second.stop();
+    }
+  }, 45_000);
 });
 
 describe("QUEUE_MAX_WAIT_S", () => {

@@ -8,5 +8,6 @@ declare namespace Cloudflare {
     DISPATCH: DurableObjectNamespace<import("./worker").TestDispatcher>;
     GENERATIONS: DurableObjectNamespace<import("./worker").Generation>;
     TEST_GENERATIONS: DurableObjectNamespace<import("./worker").TestGeneration>;
+    BROKEN_QUEUE_GENERATIONS: DurableObjectNamespace<import("./worker").BrokenQueueGeneration>;
   }
 }

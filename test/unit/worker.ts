@@ -36,6 +36,13 @@ export class TestGeneration extends Generation {
   }
 }
 
+/** A generation whose every ask of the queue breaks (as `retried` gives up on a dispatcher that stays down). */
+export class BrokenQueueGeneration extends Generation {
+  protected override async waitForTurn(): Promise<undefined> {
+    throw new Error("The dispatcher could not be reached");
+  }
+}
+
 export default {
   fetch: () => new Response("unit-test worker", { status: 404 }),
 } satisfies ExportedHandler;

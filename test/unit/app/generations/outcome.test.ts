@@ -144,6 +144,8 @@ describe("failureOutcome", () => {
     [{ sent: true, answerStatus: 504 }, "failed_after_send"],
     [{ sent: true, answerStatus: 524 }, "failed_after_send"],
     [{ sent: true }, "failed_after_send"],
+    // A 200 whose body was then cut, unreadable or undecodable: OpenAI did the work.
+    [{ sent: true, answerStatus: 200 }, "failed_after_send"],
   ] as const)("%j is %s", (failure, expected) => {
     expect(failureOutcome(failure)).toBe(expected);
   });

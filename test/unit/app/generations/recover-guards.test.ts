@@ -1,6 +1,7 @@
 /**
- * Recovery and the guards, in workerd: a queued record found past its deadline ends unsent
- * (charged nothing, key released) instead of being sent late; an ended record whose settle never
+ * Recovery and the guards, in workerd: a queued record is resumed while the dispatcher may keep
+ * its place, and found past that ends `queue_timeout` unsent (charged nothing, key released)
+ * instead of being sent late; an ended record whose settle never
  * finished is settled by the next instance; an expired record frees its Idempotency-Key.
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
@@ -9,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { AppBindings } from "../../../../workers/app/src/env";
 import { newGenerationId } from "../../../../workers/app/src/generations/id";
 import type { Generation } from "../../../../workers/app/src/generations/object";
-import { nextCheck, recoveryFor } from "../../../../workers/app/src/generations/recover";
+import { nextCheck, queuedCheckMs, recoveryFor } from "../../../../workers/app/src/generations/recover";
 import type { GenerationRecord } from "../../../../workers/app/src/generations/types";
 import { idempotencyFor } from "../../../../workers/app/src/guard/idempotency";
 import { queuedRecord } from "./fixtures";
@@ -56,16 +57,33 @@ const openHolds = () =>
     return { holds: Object.keys(ledger?.holds ?? {}), spent: ledger?.spent ?? 0 };
   });
 
-describe("a queued record with no run", () => {
-  it("resumes before its deadline (queue wait + timeout + margin), is abandoned after it", () => {
+describe("a queued record", () => {
+  it("is resumed by every alarm while the dispatcher may keep its place (twice the queue wait), never abandoned", () => {
     const queued = queuedRecord({ enqueued_at: T0 });
-    expect(nextCheck(queued, TIMING)).toBe(T0 + 10_000 + 3_000 + 1_000);
-    expect(recoveryFor(queued, { ...TIMING, now: T0 + 13_999, running: false }, true)).toEqual({ action: "resume" });
-    expect(recoveryFor(queued, { ...TIMING, now: T0 + 14_000, running: false }, true)).toEqual({ action: "abandon" });
-    // A run in memory (waiting for its turn) is given a whole timeout more; stuck after that, it
-    // is abandoned too (never sent, so never charged as interrupted).
-    expect(recoveryFor(queued, { ...TIMING, now: T0 + 16_999, running: true }).action).toBe("wait");
-    expect(recoveryFor(queued, { ...TIMING, now: T0 + 17_000, running: true })).toEqual({ action: "abandon" });
+    // A tenth of QUEUE_MAX_WAIT_S, 1 to 5 s.
+    expect(queuedCheckMs(TIMING)).toBe(1_000);
+    expect(queuedCheckMs({ queueWaitMs: 300_000 })).toBe(5_000);
+    expect(nextCheck(queued, TIMING)).toBe(T0 + 2 * 10_000 + 1_000);
+    // With no run (a restart took it): the run starts again (acquire, same place), the alarm re-armed.
+    for (const fresh of [true, false]) {
+      expect(recoveryFor(queued, { ...TIMING, now: T0 + 20_999, running: false }, fresh)).toEqual({
+        action: "resume",
+        alarmAt: T0 + 21_999,
+      });
+    }
+    // Well past its own QUEUE_MAX_WAIT_S and the call's timeout: still the dispatcher's to end.
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 15_000, running: false }).action).toBe("resume");
+    // A requeued generation (sent before, 429) is queued again: the same.
+    const requeued = queuedRecord({ enqueued_at: T0, grants: 1, granted_at: T0 + 1, sent_at: T0 + 2 });
+    expect(recoveryFor(requeued, { ...TIMING, now: T0 + 9_000, running: false }).action).toBe("resume");
+    // With its run alive (its acquire pending): only re-armed.
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 20_999, running: true })).toEqual({
+      action: "wait",
+      alarmAt: T0 + 21_999,
+    });
+    // Past the deadline the dispatcher has forgotten its expiry: it ends queue_timeout by itself.
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 21_000, running: false }, true)).toEqual({ action: "timeout" });
+    expect(recoveryFor(queued, { ...TIMING, now: T0 + 21_000, running: true })).toEqual({ action: "timeout" });
   });
 
   it("found by a fresh instance hours later: ends unsent, charged nothing, its key and hold freed", async () => {
@@ -78,8 +96,8 @@ describe("a queued record with no run", () => {
     );
     const view = (await gen.view()) as { status: string; error?: { code: string; message: string } } | null;
     expect(view?.status).toBe("failed");
-    expect(view?.error?.code).toBe("generation_interrupted");
-    expect(view?.error?.message).toMatch(/before this generation was sent/);
+    expect(view?.error?.code).toBe("queue_timeout");
+    expect(view?.error?.message).toMatch(/nothing was charged/);
     const after = await openHolds();
     expect(after.holds).not.toContain(holdId);
     expect(after.spent).toBeCloseTo(before.spent);
@@ -99,6 +117,8 @@ describe("create()", () => {
       expect(record?.phase).toBe("queued");
       const alarm = await state.storage.getAlarm();
       expect(alarm).toBeGreaterThan(record?.enqueued_at ?? Number.POSITIVE_INFINITY);
+      // Soon: a restart while queued costs the wait one interval at most (queuedCheckMs).
+      expect(alarm).toBeLessThanOrEqual((record?.enqueued_at ?? 0) + 5_000);
     });
   });
 });
@@ -139,5 +159,21 @@ describe("an ended record", () => {
     });
     expect(await gen.view()).toBeNull();
     expect(await keyIsFree(store)).toBe(true);
+  });
+});
+
+describe("a queued generation whose dispatcher cannot be asked", () => {
+  it("keeps waiting (never failed while the dispatcher may keep its place), its alarm armed to ask again", async () => {
+    const ns = env.BROKEN_QUEUE_GENERATIONS;
+    const id = newGenerationId();
+    const gen = ns.get(ns.idFromName(id));
+    await gen.create(id, "gpt-image-1", { ...queuedRecord().spec, idempotency: undefined, budget: undefined });
+    // Its acquire broke through every retry: the run pauses; the record stays queued.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await runInDurableObject(gen, async (_o, state) => {
+      const record = state.storage.kv.get<GenerationRecord>("record");
+      expect({ status: record?.status, phase: record?.phase }).toEqual({ status: "queued", phase: "queued" });
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual((record?.enqueued_at ?? 0) + 5_000);
+    });
   });
 });

@@ -13,10 +13,11 @@ const sent = (overrides: Partial<GenerationRecord> = {}) =>
   queuedRecord({ status: "running", phase: "sent", grants: 1, granted_at: T0, sent_at: T0, ...overrides });
 
 describe("recoveryFor, phase by phase", () => {
-  it("queued or granted without a run: nothing was sent, so the run starts again", () => {
-    expect(recoveryFor(queuedRecord(), at(T0), true)).toEqual({ action: "resume" });
+  it("queued or granted without a run: nothing was sent, so the run starts again, and the alarm comes back", () => {
+    expect(recoveryFor(queuedRecord(), at(T0), true)).toEqual({ action: "resume", alarmAt: T0 + 1_000 });
     expect(recoveryFor(queuedRecord({ phase: "granted", status: "running" }), at(T0), true)).toEqual({
       action: "resume",
+      alarmAt: T0 + 1_000,
     });
   });
 
@@ -64,7 +65,7 @@ describe("recoveryFor, phase by phase", () => {
     expect(alarmMargin(3_000)).toBe(1_000);
     expect(alarmMargin(120_000)).toBe(12_000);
     expect(alarmMargin(600_000)).toBe(30_000);
-    expect(nextCheck(queuedRecord({ enqueued_at: T0 }), TIMING)).toBe(T0 + 4_000);
+    expect(nextCheck(sent(), TIMING)).toBe(T0 + 4_000);
   });
 });
 

@@ -21,12 +21,6 @@ export interface Job {
   upstreamStream: boolean;
   /** Partial images the upstream is asked for (0 unless it streams); each costs output tokens. */
   partialImages: number;
-  /**
-   * Set by runJob: whether OpenAI may have billed the call. True from the moment the call may
-   * leave; false again only when it provably did not (no route could send it) or OpenAI answered
-   * with its own refusal or error (4xx, 500, 503). The budget keeps a failed call's hold while true.
-   */
-  mayBeBilled: boolean;
 }
 
 /** The answer of POST /api/generate/image, also the data of the stream's `completed` event. */
@@ -72,7 +66,7 @@ export function prepareJob(from: JobOrigin, req: GenerateRequest, clientStreams:
   // (docs/design/durable-generations.md §5), while the JSON answer's data[] holds every image.
   const upstreamStream = clientStreams && MODEL_SPECS[model]?.streams === true && (req.n ?? 1) === 1;
   const partialImages = upstreamStream ? (req.partial_images ?? DEFAULT_PARTIAL_IMAGES) : 0;
-  return { model, requestId: from.requestId, config, log, upstreamStream, partialImages, mayBeBilled: false };
+  return { model, requestId: from.requestId, config, log, upstreamStream, partialImages };
 }
 
 /**

@@ -5,7 +5,6 @@
 
 import type { Logger } from "../../../shared/log";
 import { EGRESS_ROUTE_HEADER, sendToOpenAI } from "../egress";
-import { EgressFailure } from "../egress/types";
 import type { AppBindings } from "../env";
 import { upstreamFailure } from "../failures/answer-status";
 import { newGenerationId } from "../generations/id";
@@ -16,9 +15,6 @@ import { type PartialImage, readAnswer } from "../openai-answer/read-answer";
 import { newImageStem, sniffImageType, storeImage } from "../storage/images";
 import { type GenerateAnswer, type Job, upstreamBody } from "./job";
 import type { GenerateRequest } from "./schema";
-
-/** Statuses of a gateway that sent the call on and got no answer: the call may have been billed. */
-const NO_ANSWER_STATUSES = [502, 504, 524];
 
 /**
  * Where a run happens. The job already carries the settings, request id and logger; this adds the
@@ -53,36 +49,25 @@ export async function runJob(
   onPartial?: (partial: PartialImage) => Promise<void>,
 ): Promise<GenerateAnswer> {
   const started = Date.now();
-  // From here the call may reach OpenAI. A failure that can't tell (an abort mid-call) keeps it so.
-  job.mayBeBilled = true;
-  let res: Response;
-  try {
-    res = await sendToOpenAI(place.env, job.config, {
-      method: "POST",
-      path: "/v1/images/generations",
-      requestId: job.requestId,
-      signal,
-      body: upstreamBody(req, job),
-      contentType: "application/json",
-      log: job.log,
-      ...(place.rateLimitRetries === undefined ? {} : { rateLimitRetries: place.rateLimitRetries }),
-    });
-  } catch (err) {
-    if (err instanceof EgressFailure) job.mayBeBilled = err.mayBeBilled;
-    throw err;
-  }
+  // Whether a failure may have been billed is decided by its caller from egress's failure and
+  // the answer's status (generations/outcome.ts `failureOutcome`).
+  const res = await sendToOpenAI(place.env, job.config, {
+    method: "POST",
+    path: "/v1/images/generations",
+    requestId: job.requestId,
+    signal,
+    body: upstreamBody(req, job),
+    contentType: "application/json",
+    log: job.log,
+    ...(place.rateLimitRetries === undefined ? {} : { rateLimitRetries: place.rateLimitRetries }),
+  });
   // Which egress route served the call (set on JSON answers; a stream's headers are already sent).
   const route = res.headers.get(EGRESS_ROUTE_HEADER);
   if (route) place.onRoute?.(route);
   place.onAnswer?.(res.status, res.headers);
   // From here every line names the route, so the usual call needs no egress line of its own.
   const log = route ? job.log.with({ route }) : job.log;
-  if (!res.ok) {
-    // OpenAI's own refusals and errors (4xx, 500, 503) bill nothing; a gateway's "no answer from
-    // upstream" (502, 504, 524: the relay's too) may come after OpenAI did the work.
-    job.mayBeBilled = NO_ANSWER_STATUSES.includes(res.status);
-    throw await upstreamFailure(res, log);
-  }
+  if (!res.ok) throw await upstreamFailure(res, log);
   const answer = await readAnswer(res, log, onPartial);
   const stems = answer.images.map(() => newImageStem());
   await place.onStoring?.(stems);

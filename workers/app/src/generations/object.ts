@@ -9,7 +9,7 @@ import { Fanout } from "./fanout";
 import type { Outcome, OutcomeRule } from "./outcome";
 import { QueueWatch } from "./queue-watch";
 import { newRecord, type WaitResult, waitResultOf } from "./record";
-import { nextCheck, queueWaitOf, timingOf } from "./recover";
+import { queuedCheckMs, queueWaitOf, timingOf } from "./recover";
 import { type RecoveryHost, recover } from "./recovery";
 import type { RunResult } from "./run";
 import { type RunHost, Runner } from "./runner";
@@ -22,8 +22,9 @@ const RECORD = "record";
  * One generation, owned by the server and not by a connection (docs/design/durable-generations.md):
  * `create` persists it and starts the run in `ctx.waitUntil` (pending I/O keeps the object alive
  * without a client), `wait` and `view` answer the app, `fetch("/events")` streams it (replay from
- * `Last-Event-ID`, then live). A fresh instance or the alarm ends a run whose owner died
- * (recovery.ts); the alarm also deletes the record after GENERATION_TTL_HOURS. The run is
+ * `Last-Event-ID`, then live). A fresh instance or the alarm resumes a queued run a restart
+ * took, or ends a call whose owner died (recovery.ts); the alarm also deletes the record after
+ * GENERATION_TTL_HOURS. The run is
  * runner.ts's, the ending ending.ts's, the recovery recovery.ts's, all over this object's state
  * given explicitly.
  */
@@ -91,8 +92,9 @@ export class Generation extends DurableObject<AppBindings> {
       const record = newRecord(id, model, spec, Date.now());
       this.#record = record;
       this.#state.save();
-      // Watched from the start: after a restart before `sent`, the alarm resumes or abandons it.
-      await this.ctx.storage.setAlarm(nextCheck(this.#record, this.#state.clock()));
+      // Watched from the start: while queued the alarm comes back every few seconds and resumes
+      // a run a restart took (recover.ts); `sent` moves it to the call's deadline.
+      await this.ctx.storage.setAlarm(record.enqueued_at + queuedCheckMs(this.#state.clock()));
       this.#fanout.publish(this.#events.append("started", durableEvents(this.#record)[0]?.data));
       // A broken enter leaves the first turn to the run's own acquire (with its retries).
       const first = await firstTurn(this.env, record);

@@ -129,14 +129,19 @@ export function settleAmount(action: BudgetAction, amounts: { estimate: number; 
 export const NO_ANSWER_STATUSES: readonly number[] = [502, 504, 524];
 
 /**
- * Which failure outcome a failed run is. `sent`: whether the call may have left (false only when
- * egress proved it did not: an EgressFailure whose mayBeBilled is false). `answerStatus`: the status of an error answer, if
- * one came back. Mirrors the `mayBeBilled` rule of generate/run.ts.
+ * Which failure outcome a failed run is; the one home of this rule (generations/run.ts). `sent`:
+ * whether the call may have left (false only when egress proved it did not: an EgressFailure
+ * whose mayBeBilled is false). `answerStatus`: the status of OpenAI's answer, if one came back.
+ * Only an error answer from OpenAI itself is definite (nothing billed); a gateway's no-answer
+ * status, no answer, or a 2xx whose body then failed (cut, unreadable, undecodable) may have
+ * been billed.
  */
-export function failureOutcome(failure: { sent: boolean; answerStatus?: number }): Outcome {
+export function failureOutcome(failure: {
+  sent: boolean;
+  answerStatus?: number;
+}): "failed_before_send" | "failed_definite_answer" | "failed_after_send" {
   if (!failure.sent) return "failed_before_send";
-  if (failure.answerStatus !== undefined && !NO_ANSWER_STATUSES.includes(failure.answerStatus)) {
-    return "failed_definite_answer";
-  }
+  const status = failure.answerStatus;
+  if (status !== undefined && status >= 400 && !NO_ANSWER_STATUSES.includes(status)) return "failed_definite_answer";
   return "failed_after_send";
 }

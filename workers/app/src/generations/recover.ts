@@ -7,9 +7,14 @@
  *   pending call keeps its instance alive, and an object has one live instance), so the call's
  *   result is lost; it may have been billed, so it is never resent: `interrupt`. A `storing` run
  *   with images in R2 (storedAnswer) succeeds instead with those, charged at the estimate.
- * - `queued` or `granted` with no run: nothing was sent; start the run again (`resume`), unless
- *   it has waited past its deadline (queue wait + timeout + margin): then its hold is stale and
- *   nobody waits for it, so it ends failed, charged nothing (`abandon`), never sent hours late.
+ * - `queued` or `granted` (nothing sent): the dispatcher decides how its wait ends, so the object
+ *   asks it again by itself: every `queuedCheckMs` the alarm comes back; with no run in this
+ *   instance (a restart took the run and its `acquire` with it) the run starts again (`resume`:
+ *   `acquire` again, the same place, idempotent by id), with one alive it only re-arms (`wait`).
+ *   `expired` ends it `queue_timeout`, nothing billed. Only past `queuedDeadline` (twice
+ *   QUEUE_MAX_WAIT_S: the dispatcher holds an entry that long at most and remembers its expiry as
+ *   long again, so past it an `acquire` could start a new wait and send hours late) it ends so by
+ *   itself (`timeout`), and takes out any place left.
  * - `ended` with its guards not settled or the dispatcher not told yet (a crash between the end
  *   and those): `settle` (both).
  * - `ended`: the record stays for its TTL, then `expire` (the key released, then deleteAll).
@@ -24,8 +29,8 @@ import type { GenerationAnswer, GenerationRecord } from "./types";
 /** What to do now, and when to look again (epoch ms), if ever. */
 export type Recovery =
   | { action: "interrupt" }
-  | { action: "resume" }
-  | { action: "abandon" }
+  | { action: "resume"; alarmAt: number }
+  | { action: "timeout" }
   | { action: "settle" }
   | { action: "expire" }
   | { action: "wait"; alarmAt: number };
@@ -48,10 +53,44 @@ export function alarmMargin(timeoutMs: number): number {
   return Math.min(30_000, Math.max(1_000, Math.round(timeoutMs / 10)));
 }
 
-/** When the object must look at a record again, whoever calls or not. */
+/**
+ * How often a queued generation's alarm comes back: a tenth of QUEUE_MAX_WAIT_S, 1 to 5 s. A
+ * restart of its object (a deploy, a crash) then delays its wait by one interval at most (the
+ * dispatcher grants only to generations that ask), a small part of the wait it may have; and it
+ * costs one alarm (a wake and one write) per interval while it waits, at most 60 over the
+ * default 300 s. A generation granted at once never sees it (`sent` moves the alarm).
+ */
+export function queuedCheckMs(clock: Pick<RecoveryClock, "queueWaitMs">): number {
+  return Math.min(5_000, Math.max(1_000, Math.round((clock.queueWaitMs ?? 0) / 10)));
+}
+
+/**
+ * The longest a generation stays queued: twice QUEUE_MAX_WAIT_S from its admission, plus the
+ * margin. The dispatcher expires an entry after one wait and answers `expired` for as long again;
+ * past this, the generation's own `queue_timeout` is the dispatcher's answer it can no longer hear.
+ */
+export function queuedDeadline(record: GenerationRecord, clock: Omit<RecoveryClock, "now" | "running">): number {
+  return record.enqueued_at + queuedAtMostMs(clock);
+}
+
+const queuedAtMostMs = (clock: Omit<RecoveryClock, "now" | "running">) =>
+  2 * (clock.queueWaitMs ?? 0) + alarmMargin(clock.timeoutMs);
+
+/**
+ * The longest a generation lives from admission to its end: its last turn is granted before
+ * `queuedDeadline` (which counts from admission, so turns after rate-limit 429s are within it),
+ * then its call ends by its timeout, or a stuck run is interrupted a whole timeout and the margin
+ * later (recoveryFor). Its budget hold lasts this long and a margin (guard/budget-hold.ts).
+ */
+export function longestLifeMs(clock: Omit<RecoveryClock, "now" | "running">): number {
+  return queuedAtMostMs(clock) + 2 * clock.timeoutMs + alarmMargin(clock.timeoutMs);
+}
+
+/** When the object must look at a record again, whoever calls or not (queued: its deadline). */
 export function nextCheck(record: GenerationRecord, clock: Omit<RecoveryClock, "now" | "running">): number {
   if (record.phase === "ended") return (record.ended_at ?? 0) + clock.ttlMs;
-  const since = record.sent_at ?? record.granted_at ?? record.enqueued_at + (clock.queueWaitMs ?? 0);
+  if (record.phase === "queued" || record.phase === "granted") return queuedDeadline(record, clock);
+  const since = record.sent_at ?? record.granted_at ?? record.enqueued_at;
   return since + clock.timeoutMs + alarmMargin(clock.timeoutMs);
 }
 
@@ -65,19 +104,19 @@ export function recoveryFor(record: GenerationRecord, clock: RecoveryClock, fres
     const at = nextCheck(record, clock);
     return clock.now >= at ? { action: "expire" } : { action: "wait", alarmAt: at };
   }
+  if (record.phase === "queued" || record.phase === "granted") {
+    if (clock.now >= queuedDeadline(record, clock)) return { action: "timeout" };
+    const alarmAt = clock.now + queuedCheckMs(clock);
+    return clock.running ? { action: "wait", alarmAt } : { action: "resume", alarmAt };
+  }
   if (clock.running) {
     // The run in memory ends itself (its own timeout); look again later in case it cannot. A run
     // a whole timeout past its check is stuck (an R2 put ignores the deadline): interrupted.
-    if (clock.now >= nextCheck(record, clock) + clock.timeoutMs) {
-      return { action: record.phase === "sent" || record.phase === "storing" ? "interrupt" : "abandon" };
-    }
+    if (clock.now >= nextCheck(record, clock) + clock.timeoutMs) return { action: "interrupt" };
     return { action: "wait", alarmAt: Math.max(nextCheck(record, clock), clock.now + alarmMargin(clock.timeoutMs)) };
   }
-  if (record.phase === "sent" || record.phase === "storing") {
-    if (fresh || clock.now >= nextCheck(record, clock)) return { action: "interrupt" };
-    return { action: "wait", alarmAt: nextCheck(record, clock) };
-  }
-  return clock.now >= nextCheck(record, clock) ? { action: "abandon" } : { action: "resume" };
+  if (fresh || clock.now >= nextCheck(record, clock)) return { action: "interrupt" };
+  return { action: "wait", alarmAt: nextCheck(record, clock) };
 }
 
 /** The error a generation interrupted mid-call ends with. */
@@ -86,19 +125,6 @@ function interrupted(): ApiError {
     "generation_interrupted",
     "The server restarted while the image provider was working; this generation was not finished. It is not retried automatically: try again.",
   );
-}
-
-/** How a generation found past its deadline with no run, never sent, ends: failed, charged nothing, key released. */
-export function abandonedEnd() {
-  const error = new ApiError(
-    "generation_interrupted",
-    "The server restarted before this generation was sent; nothing was charged. It is not retried automatically: try again.",
-  );
-  return {
-    result: { outcome: "failed_before_send" as const, error },
-    rule: ruleFor("failed_before_send"),
-    message: "Generation abandoned: past its deadline, never sent",
-  };
 }
 
 /** QUEUE_MAX_WAIT_S in ms; undefined when the queue's settings are wrong (the app then refuses new generations). */

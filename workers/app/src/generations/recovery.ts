@@ -5,11 +5,11 @@
 import type { ApiError } from "../errors";
 import type { ReleaseOutcome } from "../queue/rpc-types";
 import { finishEnd, type ObjectState } from "./ending";
-import type { Outcome, OutcomeRule } from "./outcome";
-import { abandonedEnd, interruptedEnd, recoveryFor } from "./recover";
+import { type Outcome, type OutcomeRule, ruleFor } from "./outcome";
+import { interruptedEnd, recoveryFor } from "./recover";
 import { generationLog, type RunResult } from "./run";
 import { releaseKey } from "./settle";
-import { queueOf, releaseOutcome, retried } from "./turn";
+import { queueOf, releaseOutcome, retried, type TurnEnd, turnEnd } from "./turn";
 
 /** What recovery needs of its object beyond the shared state. */
 export interface RecoveryHost extends ObjectState {
@@ -40,15 +40,20 @@ export async function recover(host: RecoveryHost, fresh: boolean): Promise<void>
     await host.forget();
   } else if (decision.action === "settle") {
     await finishEnd(host, record);
-  } else if (decision.action === "interrupt" || decision.action === "abandon") {
-    const abandon = decision.action === "abandon";
-    const end = abandon ? abandonedEnd() : await interruptedEnd(host.env.IMAGES, record);
+  } else if (decision.action === "interrupt") {
+    const end = await interruptedEnd(host.env.IMAGES, record);
     generationLog(host.env, record).warn(end.message, { phase: record.phase, fresh });
-    // The run that would have reported to the queue is gone: an abandoned one leaves its place
-    // now; an interrupted call is reported after its end, like a run's.
-    if (abandon) await retried(() => queueOf(host.env).cancel(record.id)).catch(() => false);
-    await host.endWith(end.result, end.rule, abandon ? undefined : releaseOutcome(end.result, undefined));
+    // The run that would have reported to the queue is gone: its call is reported after its end, like a run's.
+    await host.endWith(end.result, end.rule, releaseOutcome(end.result, undefined));
+  } else if (decision.action === "timeout") {
+    generationLog(host.env, record).warn("Generation ended in the queue: waited past its deadline", { fresh });
+    await host.endWith(turnEnd({ expired: true }) as TurnEnd, ruleFor("queue_timeout"));
+    // Any place the dispatcher still keeps goes too, after the end: a run's acquire answered
+    // `cancelled` then finds it ended. Best effort: a waiting entry also expires by itself.
+    await retried(() => queueOf(host.env).cancel(record.id)).catch(() => false);
   } else if (decision.action === "resume") {
+    // Re-armed first: if this instance dies too, the next alarm resumes the run again.
+    await host.storage.setAlarm(decision.alarmAt);
     host.resume();
   } else if (!fresh) {
     await host.storage.setAlarm(decision.alarmAt);

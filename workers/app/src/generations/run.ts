@@ -16,7 +16,7 @@ import { runJob } from "../generate/run";
 import type { GenerateRequest } from "../generate/schema";
 import type { PartialImage } from "../openai-answer/read-answer";
 import { appRedactor } from "../secrets";
-import type { Outcome } from "./outcome";
+import { failureOutcome, type Outcome } from "./outcome";
 import type { GenerationAnswer, GenerationRecord, Phase } from "./types";
 
 /** What the object lends a run: its record's phase writes, the preview channel, the route. */
@@ -53,7 +53,6 @@ function jobOf(host: RunHost, log: Logger): Job {
     log,
     upstreamStream: record.spec.upstream.stream,
     partialImages: record.spec.upstream.partial_images,
-    mayBeBilled: false,
   };
 }
 
@@ -64,6 +63,7 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
   const job = jobOf(host, log);
   const timeout = AbortSignal.timeout(config.upstreamTimeoutMs);
   let route: string | undefined;
+  let answerStatus: number | undefined;
   await host.enter("sent");
   try {
     const place = {
@@ -71,7 +71,10 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
       origin: record.spec.origin,
       // Under the fair queue a 429 goes back to the dispatcher instead of being waited out here.
       rateLimitRetries: 0,
-      onAnswer: (status: number, headers: Headers) => host.answered?.(status, headers),
+      onAnswer: (status: number, headers: Headers) => {
+        answerStatus = status;
+        host.answered?.(status, headers);
+      },
       onRoute: (r: string) => {
         route = r;
       },
@@ -94,9 +97,8 @@ export async function runGeneration(host: RunHost): Promise<RunResult> {
   } catch (err) {
     const error = publicError(err, timeout.aborted, log, config.upstreamTimeoutMs);
     log.warn("Generation failed", { code: error.code });
-    const neverSent = err instanceof EgressFailure && !err.mayBeBilled;
-    const outcome = neverSent ? "failed_before_send" : job.mayBeBilled ? "failed_after_send" : "failed_definite_answer";
-    return { outcome, error, route };
+    const sent = !(err instanceof EgressFailure && !err.mayBeBilled);
+    return { outcome: failureOutcome({ sent, answerStatus }), error, route };
   }
 }
 

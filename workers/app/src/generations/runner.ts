@@ -20,6 +20,9 @@ import {
 } from "./turn";
 import type { GenerationRecord, Phase } from "./types";
 
+/** What a broken `acquire` turns into: the run pauses (see `#pause`). */
+const PAUSED = Symbol("paused");
+
 /** What the run needs of its object beyond the shared state. */
 export interface RunHost extends ObjectState {
   /** Keeps the object alive for the run (`ctx.waitUntil`). */
@@ -57,7 +60,8 @@ export class Runner {
     let report: ReleaseOutcome | undefined;
     try {
       for (;;) {
-        const end = await host.waitForTurn();
+        const end = await host.waitForTurn().catch((): typeof PAUSED => PAUSED);
+        if (end === PAUSED) return this.#pause();
         if (end) {
           result = end;
           break;
@@ -92,6 +96,22 @@ export class Runner {
     if ("route" in result && result.route && record) record.route = result.route;
     this.#running = false;
     await host.end(result, report);
+  }
+
+  /**
+   * Stops the run without ending the generation: the dispatcher could not be asked (its `acquire`
+   * broke through every retry), but it may hold the generation's place, so the wait is not given
+   * up: the alarm starts the run again within queuedCheckMs (recover.ts). Nothing is owed to the
+   * dispatcher here: a turn granted before was reported when it was requeued.
+   */
+  #pause(): void {
+    this.#running = false;
+    const record = this.host.record();
+    if (record?.phase !== "ended") {
+      generationLog(this.host.env, record as GenerationRecord).warn(
+        "The queue could not be asked; asked again by the alarm",
+      );
+    }
   }
 
   /**

@@ -1,12 +1,14 @@
 import type { Context } from "hono";
+import type { AppConfig } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { Job } from "../generate/job";
 import type { GenerateRequest } from "../generate/schema";
+import { longestLifeMs, timingOf } from "../generations/recover";
 import { ledger } from "./budget";
 import { estimateCost, type PriceTable } from "./pricing";
 
-/** Margin over UPSTREAM_TIMEOUT_MS for storing the images and settling, at most a minute. */
+/** Margin over the generation's longest life for settling, as long as UPSTREAM_TIMEOUT_MS, at most a minute. */
 const HOLD_MARGIN_MAX_MS = 60_000;
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
@@ -40,8 +42,7 @@ export async function holdBudget(
     partialImages: job.partialImages,
     promptChars: req.prompt.length,
   });
-  const timeout = job.config.upstreamTimeoutMs;
-  const decision = await ledger(c.env).reserve(estimate, budget, timeout + Math.min(timeout, HOLD_MARGIN_MAX_MS));
+  const decision = await ledger(c.env).reserve(estimate, budget, holdTtlMs(job.config));
   if (decision.expired > 0) {
     job.log.warn("Budget holds expired without being settled (their calls died); charged at their estimates", {
       holds: decision.expired,
@@ -70,4 +71,16 @@ export async function holdBudget(
   }
 
   return { id: decision.id, estimate };
+}
+
+/**
+ * How long a hold lasts in the ledger: the generation's whole possible life (queue waits, turns
+ * after rate-limit 429s, the call, storing: generations/recover.ts `longestLifeMs`) and a margin.
+ * The generation settles its hold when it ends, recovery included, so the ledger's expiry (which
+ * charges the hold as spent) is a last resort for a hold whose generation is gone: a hold that
+ * expired while its generation still waited in the queue would charge a call never made.
+ */
+export function holdTtlMs(config: AppConfig): number {
+  const timeout = config.upstreamTimeoutMs;
+  return longestLifeMs(timingOf(config, config.queue.maxWaitS * 1000)) + Math.min(timeout, HOLD_MARGIN_MAX_MS);
 }
