@@ -172,28 +172,43 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the queue resumes in order: a reader wakes each waiting generation, which asks for its turn again", async () => {
+  /**
+   * API clients ask for `prompts` (202, respond-async) under a limit of one image per 2 s window;
+   * the runtime restarts on the same storage. Returns the ids, what the first runtime sent, and
+   * the second runtime (the test stops it).
+   */
+  async function queuedThenRestarted(
+    prompts: string[],
+    ipBase: number,
+    appVars: Record<string, string> = {},
+  ): Promise<{ ids: string[]; sentBefore: string[]; second: Stack }> {
     const dir = mkdtempSync(join(tmpdir(), "queue-restart-"));
     dirs.push(dir);
     const options = {
       persistDir: dir,
       standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
-      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
+      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1", ...appVars },
     };
-    const first = await startStack(options);
     const ids: string[] = [];
+    const first = await startStack(options);
+    let sentBefore: string[];
     try {
-      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
-        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(150 + i) });
+      for (const [i, prompt] of prompts.entries()) {
+        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(ipBase + i) });
         expect(res.status).toBe(202);
         ids.push(((await res.json()) as { id: string }).id);
       }
-      expect(promptsCalled(first)).toEqual(["first"]);
+      sentBefore = promptsCalled(first);
     } finally {
       await first.stop();
     }
-    const second = await startStack(options);
+    return { ids, sentBefore, second: await startStack(options) };
+  }
+
+  it("the queue resumes in order: a reader wakes each waiting generation, which asks for its turn again", async () => {
+    const { ids, sentBefore, second } = await queuedThenRestarted(["first", "second", "third", "fourth"], 150);
     try {
+      expect(sentBefore).toEqual(["first"]);
       // What a client sees: its stream broke with the restart; read again, the generation is
       // still queued in its place, then runs. Nothing is lost and nothing jumps the line.
       const view = (await (await second.app(`/api/generations/${ids[1]}`)).json()) as Record<string, unknown>;
@@ -215,24 +230,7 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
   }, 45_000);
 
   it("grants nobody absent: clients coming back after the restart are sent within the set limit, no 429", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "queue-restart-"));
-    dirs.push(dir);
-    const options = {
-      persistDir: dir,
-      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
-      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
-    };
-    const ids: string[] = [];
-    const first = await startStack(options);
-    try {
-      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
-        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(160 + i) });
-        ids.push(((await res.json()) as { id: string }).id);
-      }
-    } finally {
-      await first.stop();
-    }
-    const second = await startStack(options);
+    const { ids, second } = await queuedThenRestarted(["first", "second", "third", "fourth"], 160);
     try {
       await sleep(7000); // the clients poll again a few seconds after the restart
       const views = await Promise.all(ids.slice(1).map((id) => second.app(`/api/generations/${id}`)));
@@ -252,33 +250,13 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
   }, 60_000);
 
   it("a queued generation nobody reads resumes by its own alarm and gets its image, never generation_interrupted", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "queue-restart-alarm-"));
-    dirs.push(dir);
-    const options = {
-      persistDir: dir,
-      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
-      // Short deadlines: the wait before this fix ended at queue wait + timeout + margin (8 s),
-      // within the test. A call counts 2.1 s in the window, so the third is granted about 4.2 s
-      // after admission: within QUEUE_MAX_WAIT_S (at 4 the dispatcher rightly expires it).
-      appVars: {
-        QUEUE_WINDOW_S: "2",
-        OPENAI_IMAGES_PER_MINUTE: "1",
-        QUEUE_MAX_WAIT_S: "5",
-        UPSTREAM_TIMEOUT_MS: "2000",
-      },
-    };
-    const ids: string[] = [];
-    const first = await startStack(options);
-    try {
-      for (const [i, prompt] of ["first", "second", "third"].entries()) {
-        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(170 + i) });
-        expect(res.status).toBe(202);
-        ids.push(((await res.json()) as { id: string }).id);
-      }
-    } finally {
-      await first.stop();
-    }
-    const second = await startStack(options);
+    // Short deadlines: the wait before this fix ended at queue wait + timeout + margin (8 s),
+    // within the test. A call counts 2.1 s in the window, so the third is granted about 4.2 s
+    // after admission: within QUEUE_MAX_WAIT_S (at 4 the dispatcher rightly expires it).
+    const { ids, second } = await queuedThenRestarted(["first", "second", "third"], 170, {
+      QUEUE_MAX_WAIT_S: "5",
+      UPSTREAM_TIMEOUT_MS: "2000",
+    });
     try {
       // The clients come back only after the old deadline: the generations resumed by themselves.
       await sleep(9000);
@@ -298,24 +276,7 @@ describe("a restart mid-queue (a deploy, a crash)", () => {
   }, 45_000);
 
   it("nobody reads the queued generations after a restart: each is sent in its turn by itself, no grant left held", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "queue-restart-unread-"));
-    dirs.push(dir);
-    const options = {
-      persistDir: dir,
-      standIn: { imagesPerWindow: { images: 1, windowMs: 2000 } },
-      appVars: { QUEUE_WINDOW_S: "2", OPENAI_IMAGES_PER_MINUTE: "1" },
-    };
-    const first = await startStack(options);
-    try {
-      // API clients that asked for 202 and will come back for the result later.
-      for (const [i, prompt] of ["first", "second", "third", "fourth"].entries()) {
-        const res = await generate(first, { prompt }, { prefer: "respond-async", ...ip(150 + i) });
-        expect(res.status).toBe(202);
-      }
-    } finally {
-      await first.stop();
-    }
-    const second = await startStack(options);
+    const { second } = await queuedThenRestarted(["first", "second", "third", "fourth"], 180);
     try {
       // Nobody reads them: their alarms bring them back, one window each is plenty.
       const ns = await second.mf.getDurableObjectNamespace("DISPATCH", "image-app");

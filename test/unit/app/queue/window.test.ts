@@ -16,17 +16,7 @@ import {
   succeededImages,
   takeInflight,
 } from "../../../../workers/app/src/queue/window";
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "../../../helpers/random.ts";
 
 type Truth = { at: number; images: number; end: "unsent" | "inflight" | "ok" | "failed" | "gone" };
 
