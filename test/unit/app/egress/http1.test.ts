@@ -13,7 +13,7 @@ import {
   readResponseHead,
   requestHead,
 } from "../../../../workers/app/src/egress/http1";
-import { random } from "../../../helpers/random.ts";
+import { random } from "../../../helpers/random";
 
 const enc = new TextEncoder();
 

@@ -16,7 +16,7 @@ import {
   succeededImages,
   takeInflight,
 } from "../../../../workers/app/src/queue/window";
-import { random } from "../../../helpers/random.ts";
+import { random } from "../../../helpers/random";
 
 type Truth = { at: number; images: number; end: "unsent" | "inflight" | "ok" | "failed" | "gone" };
 
