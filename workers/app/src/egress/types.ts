@@ -59,7 +59,8 @@ export type EgressFailureKind =
 /**
  * A failed call, typed: what failed, on which route (undefined when no route was left), and
  * whether OpenAI may have billed it (false only when the call provably never left; the budget
- * then gives the call's hold back). `detail` is safe to show: route names and failures, never a
+ * then gives the call's hold back). `detail` is for the log and operators (route names and
+ * failures, a proxy's address), never for the client (failures/public.ts), and never names a
  * credential.
  */
 export class EgressFailure extends Error {
