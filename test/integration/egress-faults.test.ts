@@ -112,7 +112,7 @@ describe("faults before the call is sent: safe to try the next route", () => {
         const lines = await logsOf(stack, () => expectOk(stack));
         expect(stack.standIn.apiCalls).toHaveLength(1);
         expect(lines).toMatch(
-          /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
+          /the proxy 127\.0\.0\.1:\d+ could not reach 127\.0\.0\.1:\d+ \(its DNS or network; it answered CONNECT with 5\d\d\); failing over to relay-binding/,
         );
         expect(lines).toContain("Egress route relay-binding served the call");
       },

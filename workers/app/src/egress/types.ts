@@ -23,10 +23,17 @@ export interface PreparedCall {
 
 /**
  * A route that could not be used before any byte of the call left: the proxy or relay was not
- * reached, refused the tunnel or the app, or TLS failed. Nothing reached OpenAI, so nothing was
- * billed, and the call may go to the next route. Messages name the route, never a credential.
+ * reached, refused the tunnel or the app, could not reach the upstream itself (a 5xx to CONNECT),
+ * or TLS failed. Nothing reached OpenAI, so nothing was billed, and the call may go to the next
+ * route. Messages name the route, never a credential.
  */
-export type RouteFailureKind = "connect" | "connect_timeout" | "proxy_auth" | "tunnel_refused" | "tls";
+export type RouteFailureKind =
+  | "connect"
+  | "connect_timeout"
+  | "proxy_auth"
+  | "tunnel_refused"
+  | "proxy_upstream_unreachable"
+  | "tls";
 
 export class RouteError extends Error {
   override name = "RouteError";
