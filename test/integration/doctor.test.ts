@@ -284,12 +284,19 @@ describe("doctor: a relay with a bad setting", () => {
 describe("doctor: a forward-proxy route (tinyproxy)", () => {
   const USER = "doctor-user";
   const PASSWORD = "doctor-Pa55word-s3cret";
-  const ctx = {} as { upstream: OpenAIStandIn; refused: OpenAIStandIn; proxy: Tinyproxy; stacks: Stack[] };
+  const ctx = {} as {
+    upstream: OpenAIStandIn;
+    refused: OpenAIStandIn;
+    proxy: Tinyproxy;
+    stacks: Stack[];
+    closedPort: number;
+  };
   beforeAll(async () => {
     ctx.upstream = await new OpenAIStandIn({ apiKey: TEST_KEY }).start();
     ctx.refused = await new OpenAIStandIn({ apiKey: TEST_KEY, country: "RU" }).start();
+    ctx.closedPort = await freePort();
     const ports = [ctx.upstream.url, ctx.refused.url].map((u) => Number(new URL(u).port));
-    ctx.proxy = await startTinyproxy({ user: USER, password: PASSWORD, connectPorts: ports });
+    ctx.proxy = await startTinyproxy({ user: USER, password: PASSWORD, connectPorts: [...ports, ctx.closedPort] });
     ctx.stacks = [];
   });
   afterAll(async () => {
@@ -317,6 +324,21 @@ describe("doctor: a forward-proxy route (tinyproxy)", () => {
     );
     expect(run.out).toContain("check the user and password in OPENAI_PROXY");
     expectNoSecrets(run, wrong, PASSWORD);
+  });
+
+  it("a proxy that cannot reach OpenAI (it answers CONNECT with 5xx): its DNS or network, not its CONNECT rules; exit 1", async () => {
+    const appUrl = await appWith({
+      OPENAI_PROXY: ctx.proxy.url(),
+      OPENAI_BASE_URL: `http://127.0.0.1:${ctx.closedPort}`,
+    });
+    const run = await doctor(["--app", appUrl], "");
+    expect(run.code, run.out).toBe(1);
+    expect(run.out).toMatch(
+      /PROXY UNREACHABLE: .*the proxy 127\.0\.0\.1:\d+ could not reach 127\.0\.0\.1:\d+ \(its DNS or network; it answered CONNECT with 5\d\d\)/,
+    );
+    expect(run.out).toContain("the proxy itself could not reach OpenAI's host");
+    expect(run.out).not.toContain("ConnectPort");
+    expectNoSecrets(run, PASSWORD);
   });
 
   it("a proxy whose exit OpenAI refuses: REGION BLOCKED, choose another proxy exit (not the relay's placement); exit 1", async () => {

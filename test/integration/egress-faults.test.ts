@@ -80,15 +80,15 @@ beforeEach(() => {
 const ROUTE = () => `proxy:127.0.0.1:${proxy.port}`;
 
 describe("faults before the call is sent: safe to try the next route", () => {
-  it("connection refused by the proxy, only route: 502 upstream_error, 0 calls", async () => {
+  it("connection refused by the proxy, only route: 503 egress_unreachable, the proxy only in the log, 0 calls", async () => {
     await withStack(
       {
         appVars: { ...LIMITS, OPENAI_PROXY: `http://127.0.0.1:${closedPort}`, OPENAI_API_KEY: TEST_KEY },
       },
       async (stack) => {
         const lines = await logsOf(stack, async () => {
-          const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
-          expect(err.error.message).toContain(`could not connect to the proxy 127.0.0.1:${closedPort}`);
+          const err = await expectError(await generate(stack, { prompt: "a fox" }), 503, "egress_unreachable");
+          expect(err.error.message).toBe("The image provider could not be reached. Try again later.");
         });
         expect(lines).toContain(
           `Egress route proxy:127.0.0.1:${closedPort} could not be used: could not connect to the proxy 127.0.0.1:${closedPort}; no route left`,
@@ -112,14 +112,14 @@ describe("faults before the call is sent: safe to try the next route", () => {
         const lines = await logsOf(stack, () => expectOk(stack));
         expect(stack.standIn.apiCalls).toHaveLength(1);
         expect(lines).toMatch(
-          /the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:\d+ \(5\d\d\); failing over to relay-binding/,
+          /the proxy 127\.0\.0\.1:\d+ could not reach 127\.0\.0\.1:\d+ \(its DNS or network; it answered CONNECT with 5\d\d\); failing over to relay-binding/,
         );
         expect(lines).toContain("Egress route relay-binding served the call");
       },
     );
   });
 
-  it("a proxy that never answers CONNECT: 504 upstream_timeout after the connect limit, 0 calls", async () => {
+  it("a proxy that never answers CONNECT: 503 egress_unreachable after the connect limit, 0 calls", async () => {
     const port = (silent.address() as { port: number }).port;
     await withStack(
       {
@@ -128,7 +128,7 @@ describe("faults before the call is sent: safe to try the next route", () => {
       async (stack) => {
         const started = Date.now();
         const lines = await logsOf(stack, async () => {
-          await expectError(await generate(stack, { prompt: "a fox" }), 504, "upstream_timeout");
+          await expectError(await generate(stack, { prompt: "a fox" }), 503, "egress_unreachable");
         });
         expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
         expect(lines).toContain(`the proxy 127.0.0.1:${port} did not open a tunnel within 1500 ms; no route left`);

@@ -79,17 +79,34 @@ describe("egress through an HTTP forward proxy (tinyproxy, Basic auth)", () => {
     expect(upstream.apiCalls).toHaveLength(1);
   });
 
-  it("wrong credentials: 502 upstream_error naming the proxy, never the password, nothing sent", async () => {
+  it("wrong credentials: 503 egress_unreachable, the proxy named only in the log, never the password, nothing sent", async () => {
     const wrong = "wr0ng-Pa55word-s3cret";
     const stack = await stackWith({ OPENAI_PROXY: proxy.url({ user: USER, password: wrong }) });
     const res = await generate(stack, { prompt: "a fox" });
-    const err = await expectError(res, 502, "upstream_error");
-    expect(err.error.message).toContain(`proxy 127.0.0.1:${proxy.port}`);
+    const err = await expectError(res, 503, "egress_unreachable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The answer says what every unusable route says; the proxy and its verdict are for operators.
+    expect(err.error.message).toBe("The image provider could not be reached. Try again later.");
+    expect(JSON.stringify(err)).not.toContain(String(proxy.port));
+    const notSent = stack.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "No egress route could be used; the call was not sent");
+    expect(notSent?.detail).toContain(`proxy 127.0.0.1:${proxy.port}`);
     // tinyproxy answers wrong credentials with 401 (407 when none are sent).
-    expect(err.error.message).toMatch(/refused the configured credentials \((401|407)\)/);
+    expect(notSent?.detail).toMatch(/refused the configured credentials \((401|407)\)/);
     const everything = JSON.stringify(err) + stack.logs.join("\n");
     expect(everything).not.toContain(wrong);
     expect(everything).not.toContain(Buffer.from(`${USER}:${wrong}`).toString("base64"));
+    expect(upstream.apiCalls).toHaveLength(0);
+  });
+
+  it("wrong credentials, streamed: the stream ends in egress_unreachable, the proxy never named", async () => {
+    const stack = await stackWith({ OPENAI_PROXY: proxy.url({ user: USER, password: "wr0ng" }) });
+    const res = await generate(stack, { prompt: "a fox", stream: true });
+    const text = await res.text();
+    expect(text).toContain('"code":"egress_unreachable"');
+    expect(text).not.toContain(String(proxy.port));
+    expect(text).not.toMatch(/credentials|proxy/);
     expect(upstream.apiCalls).toHaveLength(0);
   });
 

@@ -63,11 +63,12 @@ describe("TLS through the tunnel", () => {
     expect(proxy.output()).not.toContain("/v1/images");
   });
 
-  it("a certificate from an untrusted issuer: 502 naming TLS and the proxy, nothing sent", async () => {
+  it("a certificate from an untrusted issuer: 503 egress_unreachable, TLS and the proxy named to operators only, nothing sent", async () => {
     upstream.reset();
     const stack = await stackFor(`https://localhost:${rogue.port}`);
-    const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
-    expect(err.error.message).toContain(`TLS with localhost through the proxy 127.0.0.1:${proxy.port} failed`);
+    const err = await expectError(await generate(stack, { prompt: "a fox" }), 503, "egress_unreachable");
+    expect(JSON.stringify(err)).not.toContain("TLS");
+    expect(stack.logs.join("\n")).toContain(`TLS with localhost through the proxy 127.0.0.1:${proxy.port} failed`);
     expect(upstream.apiCalls).toHaveLength(0);
 
     // /api/health says the same in words, not an error class name.
@@ -81,12 +82,12 @@ describe("TLS through the tunnel", () => {
     expect(upstream.apiCalls).toHaveLength(0);
   });
 
-  it("a certificate for another name: 502, nothing sent", async () => {
+  it("a certificate for another name: 503 egress_unreachable, nothing sent", async () => {
     upstream.reset();
     // The front's certificate names only "localhost"; the tunnel expects 127.0.0.1.
     const stack = await stackFor(`https://127.0.0.1:${front.port}`);
-    const err = await expectError(await generate(stack, { prompt: "a fox" }), 502, "upstream_error");
-    expect(err.error.message).toContain("TLS with 127.0.0.1 through the proxy");
+    await expectError(await generate(stack, { prompt: "a fox" }), 503, "egress_unreachable");
+    expect(stack.logs.join("\n")).toContain("TLS with 127.0.0.1 through the proxy");
     expect(upstream.apiCalls).toHaveLength(0);
   });
 });

@@ -153,7 +153,7 @@ describe("a failed call keeps its hold once OpenAI may have billed it", () => {
       appVars: { ...vars, OPENAI_PROXY: `http://127.0.0.1:${closed}`, OPENAI_API_KEY: "sk-test-unused" },
     });
     const unsentLogs = await logsOf(unsent, async () => {
-      await expectError(await generate(unsent, { ...MEDIUM, prompt: "a cat" }), 502, "upstream_error");
+      await expectError(await generate(unsent, { ...MEDIUM, prompt: "a cat" }), 503, "egress_unreachable");
     });
     expect(unsentLogs).toMatch(/the call was not sent/);
     expect(unsentLogs).not.toMatch(charged);

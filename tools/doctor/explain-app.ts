@@ -47,6 +47,8 @@ function proxyAdvice(failure: string | undefined): string {
       return "What to do: check the user and password in OPENAI_PROXY (http://user:password@host:port; write % as %25).";
     case "tunnel_refused":
       return "What to do: the proxy must allow CONNECT to OpenAI's host and port (443; with tinyproxy: ConnectPort 443).";
+    case "proxy_upstream_unreachable":
+      return "What to do: the proxy itself could not reach OpenAI's host (api.openai.com:443): check the proxy machine's DNS and outbound network (firewall), and OPENAI_BASE_URL.";
     case "tls":
       return "What to do: TLS through the tunnel failed: is OPENAI_BASE_URL right, and does the proxy pass TLS through untouched?";
     default:

@@ -12,6 +12,7 @@ describe("ERROR_CODES", () => {
     ["content_policy", 400],
     ["upstream_rate_limited", 429],
     ["region_blocked", 503],
+    ["egress_unreachable", 503],
     ["upstream_auth", 502],
     ["upstream_error", 502],
     ["upstream_timeout", 504],

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   upstream_auth: { status: 502, type: "upstream_error" },
   upstream_error: { status: 502, type: "upstream_error" },
   region_blocked: { status: 503, type: "upstream_error" },
+  egress_unreachable: { status: 503, type: "upstream_error" },
   upstream_timeout: { status: 504, type: "upstream_error" },
   generation_interrupted: { status: 502, type: "upstream_error" },
   queue_full: { status: 503, type: "server_error" },

@@ -16,8 +16,8 @@ const log: Logger = { info: write, warn: write, error: write, with: () => log, r
 
 describe("publicError: egress failures", () => {
   it.each<[EgressFailureKind, string, RegExp, boolean]>([
-    ["not_sent", "upstream_error", /could not be reached: proxy a refused the tunnel\.$/, false],
-    ["not_sent_timeout", "upstream_timeout", /could not be reached: proxy a refused the tunnel\.$/, false],
+    ["not_sent", "egress_unreachable", /^The image provider could not be reached\. Try again later\.$/, false],
+    ["not_sent_timeout", "egress_unreachable", /^The image provider could not be reached\. Try again later\.$/, false],
     ["no_headers", "upstream_error", /could not be reached\. Try again later\./, true],
     ["headers_timeout", "upstream_timeout", /took too long to answer/, true],
     ["body_broken", "upstream_error", /answer was cut off/, true],
@@ -32,13 +32,16 @@ describe("publicError: egress failures", () => {
     expect(err.code).toBe(code);
     expect(err.message).toMatch(words);
     expect(err.message).not.toContain("relay-binding");
+    // The route's failure (a proxy's address, its verdict on the credentials) is for operators.
+    expect(err.message).not.toContain("proxy a");
     expect(failure.mayBeBilled).toBe(billed);
   });
 
-  it("names the missing configuration when there was no route at all", () => {
-    expect(publicError(new EgressFailure("not_sent", undefined), false, log, 1000).message).toBe(
-      "The image provider could not be reached: no egress route is configured.",
-    );
+  it("never sent: 503 egress_unreachable with a Retry-After, one message for every cause", () => {
+    const err = publicError(new EgressFailure("not_sent", undefined), false, log, 1000);
+    expect(err.status).toBe(503);
+    expect(Number(err.headers["Retry-After"])).toBeGreaterThan(0);
+    expect(err.message).toBe("The image provider could not be reached. Try again later.");
   });
 });
 

@@ -168,11 +168,13 @@ function tagged(route: EgressRoute, res: Response): Response {
 
 /** Every route failed before the call left: nothing was billed; say which and why. */
 function noRouteLeft(unusable: RouteError[], log: Logger): EgressFailure {
+  // Each route's failure in words (proxy address, status): the operator's, never the client's.
+  const detail = unusable.map((f) => f.message).join("; ") || "no egress route is configured";
   log.error("No egress route could be used; the call was not sent", {
     routes: unusable.map((f) => f.route).join(", "),
     failures: unusable.map((f) => f.kind).join(", "),
+    detail,
   });
   const timedOut = unusable.length > 0 && unusable.every((f) => f.kind === "connect_timeout");
-  const detail = unusable.map((f) => f.message).join("; ");
   return new EgressFailure(timedOut ? "not_sent_timeout" : "not_sent", undefined, detail);
 }

@@ -77,6 +77,15 @@ export async function openTunnel(
         head.status,
       );
     }
+    // A 5xx is the proxy's own failure to reach the upstream (tinyproxy answers 500 when it cannot
+    // resolve or connect to it): its DNS or network, not its CONNECT rules (a 403 or 405 is those).
+    if (head.status >= 500) {
+      throw fail(
+        "proxy_upstream_unreachable",
+        `the proxy ${proxy} could not reach ${authority(target)} (its DNS or network; it answered CONNECT with ${head.status})`,
+        head.status,
+      );
+    }
     if (head.status < 200 || head.status > 299) {
       throw fail(
         "tunnel_refused",

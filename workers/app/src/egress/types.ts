@@ -23,10 +23,17 @@ export interface PreparedCall {
 
 /**
  * A route that could not be used before any byte of the call left: the proxy or relay was not
- * reached, refused the tunnel or the app, or TLS failed. Nothing reached OpenAI, so nothing was
- * billed, and the call may go to the next route. Messages name the route, never a credential.
+ * reached, refused the tunnel or the app, could not reach the upstream itself (a 5xx to CONNECT),
+ * or TLS failed. Nothing reached OpenAI, so nothing was billed, and the call may go to the next
+ * route. Messages name the route, never a credential.
  */
-export type RouteFailureKind = "connect" | "connect_timeout" | "proxy_auth" | "tunnel_refused" | "tls";
+export type RouteFailureKind =
+  | "connect"
+  | "connect_timeout"
+  | "proxy_auth"
+  | "tunnel_refused"
+  | "proxy_upstream_unreachable"
+  | "tls";
 
 export class RouteError extends Error {
   override name = "RouteError";
@@ -59,7 +66,8 @@ export type EgressFailureKind =
 /**
  * A failed call, typed: what failed, on which route (undefined when no route was left), and
  * whether OpenAI may have billed it (false only when the call provably never left; the budget
- * then gives the call's hold back). `detail` is safe to show: route names and failures, never a
+ * then gives the call's hold back). `detail` is for the log and operators (route names and
+ * failures, a proxy's address), never for the client (failures/public.ts), and never names a
  * credential.
  */
 export class EgressFailure extends Error {

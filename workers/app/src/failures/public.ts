@@ -11,16 +11,22 @@ import { AnswerFailure, type AnswerFailureKind } from "../openai-answer/failure"
 
 const UNREACHABLE = "The image provider could not be reached. Try again later.";
 const TOO_SLOW = "The image provider took too long to answer. Try again.";
+/**
+ * Seconds a client should wait when no egress route could be used: an operator's fix (a proxy
+ * restarted, credentials corrected) or a route's cool-off takes this long at the least.
+ */
+const EGRESS_RETRY_AFTER_S = 30;
 
 /** An egress failure in the client's words. */
 export function egressError(failure: EgressFailure): ApiError {
   switch (failure.kind) {
     case "not_sent":
     case "not_sent_timeout":
-      return new ApiError(
-        failure.kind === "not_sent_timeout" ? "upstream_timeout" : "upstream_error",
-        `The image provider could not be reached: ${failure.detail || "no egress route is configured"}.`,
-      );
+      // Never sent, nothing billed. The routes' failures (a proxy's address, its verdict on the
+      // credentials) are for operators: egress/call.ts logs them, /api/health and the doctor show them.
+      return new ApiError("egress_unreachable", UNREACHABLE, {
+        headers: { "Retry-After": String(EGRESS_RETRY_AFTER_S) },
+      });
     case "no_headers":
       return new ApiError("upstream_error", UNREACHABLE);
     case "headers_timeout":
