@@ -54,7 +54,8 @@ export function endRecord(
   record.settle = { budget: rule.budget, idempotency: rule.idempotency };
   if ("answer" in end) {
     const { answer } = end;
-    Object.assign(record, { created: answer.created, images: answer.images, usage: answer.usage });
+    // `created` stays the creation time: every view (queued, running, ended) shows one value.
+    Object.assign(record, { images: answer.images, usage: answer.usage });
     if (answer.images_missing) record.images_missing = answer.images_missing;
   } else {
     record.error = errorEnvelope(end.error, record.spec.request_id).error;

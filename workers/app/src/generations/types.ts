@@ -62,7 +62,7 @@ export interface GenerationRecord {
   id: string;
   status: GenerationStatus;
   phase: Phase;
-  /** Unix seconds, as `created` in OpenAI's answers; replaced by OpenAI's value on success. */
+  /** Unix seconds at creation, as `created` in OpenAI's answers; fixed for the generation's life. */
   created: number;
   /** The model resolved at admission (never absent: OpenAI's default is a retired model). */
   model: string;
