@@ -135,6 +135,11 @@ describe("with OPENAI_IMAGES_PER_MINUTE set to the limit", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ id, status: "failed", error: { code: "cancelled" } });
     }
+    // The operator's log says each was queued (with its place) and each was cancelled.
+    const lines = stack.logs.map((l) => JSON.parse(l) as { msg: string; generation_id?: string; position?: number });
+    const about = (id: string, msg: string) => lines.filter((l) => l.generation_id === id && l.msg.startsWith(msg));
+    expect(about(queued[9] as string, "Generation queued")[0]?.position).toBe(10);
+    for (const id of queued) expect(about(id, "Generation cancelled while queued")).toHaveLength(1);
     await expectError(await stack.app(`/api/generations/${queued[0]}`, { method: "DELETE" }), 409, "not_cancellable");
     await expectError(
       await stack.app(`/api/generations/gen_${"0".repeat(32)}`, { method: "DELETE" }),

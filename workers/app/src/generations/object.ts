@@ -11,7 +11,7 @@ import { QueueWatch } from "./queue-watch";
 import { newRecord, type WaitResult, waitResultOf } from "./record";
 import { queuedCheckMs, queueWaitOf, timingOf } from "./recover";
 import { type RecoveryHost, recover } from "./recovery";
-import type { RunResult } from "./run";
+import { generationLog, type RunResult } from "./run";
 import { type RunHost, Runner } from "./runner";
 import { awaitTurn, cancelledError, firstTurn, queueOf, retried, type TurnEnd, turnEnd } from "./turn";
 import { type GenerationRecord, type GenerationSpec, type GenerationView, toView } from "./types";
@@ -104,7 +104,10 @@ export class Generation extends DurableObject<AppBindings> {
         return { id, status: record.status };
       }
       this.#turn = first;
-      if (first && "queued" in first) this.#queue().told({ position: first.position, eta_s: first.etaS });
+      if (first && "queued" in first) {
+        generationLog(this.env, record).info("Generation queued", { position: first.position, eta_s: first.etaS });
+        this.#queue().told({ position: first.position, eta_s: first.etaS });
+      }
       this.#runner.start();
       if (first && "granted" in first) return { id, status: "running" };
     }
@@ -143,6 +146,7 @@ export class Generation extends DurableObject<AppBindings> {
     // Not in the queue: its turn came meanwhile (or it expired).
     if (!left) return "not_cancellable";
     // The run, told `cancelled` by its acquire, may have ended it already: that end is this one.
+    generationLog(this.env, record).info("Generation cancelled while queued: nothing sent or charged");
     await this.#end({ outcome: "cancelled", error: cancelledError() });
     return toView(record);
   }
