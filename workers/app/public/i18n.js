@@ -96,6 +96,10 @@ export const STRINGS = {
         "The image service cannot be reached from our server's location at the moment.",
         "This is on our side, not yours. Try again in a few minutes; if it keeps happening, tell support.",
       ],
+      egress_unreachable: [
+        "Our server could not reach the image service. Nothing was charged.",
+        "This is on our side, not yours. Try again in a minute; if it keeps happening, tell support.",
+      ],
       upstream_auth: [
         "The image service did not accept our server's access.",
         "This is on our side. Please tell support.",
@@ -213,6 +217,10 @@ export const STRINGS = {
       region_blocked: [
         "Сервис изображений сейчас недоступен из места, где работает наш сервер.",
         "Дело на нашей стороне, не у вас. Попробуйте через несколько минут; если не поможет, напишите в поддержку.",
+      ],
+      egress_unreachable: [
+        "Наш сервер не смог связаться с сервисом изображений. Ничего не списано.",
+        "Дело на нашей стороне, не у вас. Попробуйте через минуту; если не поможет, напишите в поддержку.",
       ],
       upstream_auth: [
         "Сервис изображений не принял доступ нашего сервера.",
