@@ -25,7 +25,7 @@ describe("holdTtlMs", () => {
 
   it("outlasts the latest end recovery allows: a last turn granted at the queue deadline, its call stuck", () => {
     const config = configWith({ QUEUE_MAX_WAIT_S: "4", UPSTREAM_TIMEOUT_MS: "2000" } as Partial<AppBindings>);
-    const clock = timingOf(config, config.queue.maxWaitS * 1000);
+    const clock = timingOf(config);
     const record = queuedRecord({ enqueued_at: 0 });
     const lastGrant = queuedDeadline(record, clock) - 1;
     // Sent at once; a stuck run is interrupted a whole timeout after its check (recover.ts).

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { queueConfig } from "../../../../workers/app/src/queue/dispatcher-store";
+import { queueConfig } from "../../../../workers/app/src/config";
 import { STALE_GRANT_MS } from "../../../../workers/app/src/queue/upkeep";
 import { TestDispatcher } from "../../worker";
 import { advance, dispatcher, done, peek, rateLimited, type Stub } from "./dispatcher-helpers";

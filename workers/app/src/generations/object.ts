@@ -9,7 +9,7 @@ import { Fanout } from "./fanout";
 import type { Outcome, OutcomeRule } from "./outcome";
 import { QueueWatch } from "./queue-watch";
 import { newRecord, type WaitResult, waitResultOf } from "./record";
-import { queuedCheckMs, queueWaitOf, timingOf } from "./recover";
+import { queuedCheckMs, timingOf } from "./recover";
 import { type RecoveryHost, recover } from "./recovery";
 import { generationLog, type RunResult } from "./run";
 import { type RunHost, Runner } from "./runner";
@@ -59,7 +59,7 @@ export class Generation extends DurableObject<AppBindings> {
         if (this.#record) ctx.storage.kv.put(RECORD, this.#record);
       },
       config,
-      clock: () => timingOf(config(), queueWaitOf(env)),
+      clock: () => timingOf(config()),
       waitUntil: (promise) => ctx.waitUntil(promise),
       waitForTurn: () => this.waitForTurn(),
       queue: () => this.#queue(),

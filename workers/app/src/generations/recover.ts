@@ -20,9 +20,7 @@
  * - `ended`: the record stays for its TTL, then `expire` (the key released, then deleteAll).
  */
 import { type AppConfig, DEFAULTS } from "../config";
-import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
-import { queueConfig } from "../queue/dispatcher-store";
 import { type OutcomeRule, ruleFor } from "./outcome";
 import type { GenerationAnswer, GenerationRecord } from "./types";
 
@@ -127,21 +125,12 @@ function interrupted(): ApiError {
   );
 }
 
-/** QUEUE_MAX_WAIT_S in ms; undefined when the queue's settings are wrong (the app then refuses new generations). */
-export function queueWaitOf(env: AppBindings): number | undefined {
-  try {
-    return queueConfig(env).maxWaitS * 1000;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The deadlines of recoveryFor from the settings; the defaults when the settings are wrong. */
-export function timingOf(config: AppConfig | undefined, queueWaitMs?: number): Omit<RecoveryClock, "now" | "running"> {
+export function timingOf(config: AppConfig | undefined): Omit<RecoveryClock, "now" | "running"> {
   return {
     timeoutMs: config?.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     ttlMs: config?.generationTtlMs ?? DEFAULTS.generationTtlHours * 3_600_000,
-    ...(queueWaitMs ? { queueWaitMs } : {}),
+    ...(config ? { queueWaitMs: config.queue.maxWaitS * 1000 } : {}),
   };
 }
 

@@ -82,5 +82,5 @@ export async function holdBudget(
  */
 export function holdTtlMs(config: AppConfig): number {
   const timeout = config.upstreamTimeoutMs;
-  return longestLifeMs(timingOf(config, config.queue.maxWaitS * 1000)) + Math.min(timeout, HOLD_MARGIN_MAX_MS);
+  return longestLifeMs(timingOf(config)) + Math.min(timeout, HOLD_MARGIN_MAX_MS);
 }

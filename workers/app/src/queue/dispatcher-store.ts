@@ -17,9 +17,6 @@ import { type FairState, newQueue, type QueueEntry } from "./fairness";
 import { heldMs, type LimitsState, newLimits } from "./limits";
 import { countAnswered, type InflightCall } from "./window";
 
-/** The settings' home is config.ts; generations/recover.ts reads them from here. */
-export { queueConfig } from "../config";
-
 /** A generation allowed to send its call, kept until it reports back (`release`). */
 export interface Grant {
   entry: QueueEntry;

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { queueConfig } from "../config";
 import type { AppBindings } from "../env";
-import { clean, type Dirty, type DispatchState, loadState, queueConfig, writeState } from "./dispatcher-store";
+import { clean, type Dirty, type DispatchState, loadState, writeState } from "./dispatcher-store";
 import { admit, type Places, placeOf, placesOf, statsOf } from "./estimates";
 import * as fairness from "./fairness";
 import { type CallOutcome, grantCapacity, type QueueLimitsConfig, recordGrant, recordOutcome } from "./limits";
