@@ -36,12 +36,7 @@ function loggerWith(constant: LogFields, redact: Redactor): Logger {
   const write = (level: Level, msg: string, fields?: LogFields) => {
     safe ??= redacted(constant, redact);
     const all: LogFields = { level, worker: safe.worker, msg: redact(msg), ...safe };
-    if (fields) {
-      for (const name in fields) {
-        const value = fields[name];
-        all[name] = typeof value === "string" ? redact(value) : value;
-      }
-    }
+    if (fields) Object.assign(all, redacted(fields, redact));
     const line = JSON.stringify(all);
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);
